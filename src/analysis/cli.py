@@ -1,0 +1,197 @@
+"""The ``analysis`` command line: a thin layer over the package's functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from analysis import __version__
+from analysis.data import FORMATS, DuplicatePolicy, LoadError, LoadOptions, load
+from analysis.data.pseudonymise import key_from_env
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """Add the column, coordinate-system and quality options every data command shares."""
+    g = parser.add_argument_group("columns and coordinate systems")
+    g.add_argument("--time-col", help="time column of a point-event file")
+    g.add_argument("--x-col", help="x (easting) column; needs --crs")
+    g.add_argument("--y-col", help="y (northing) column; needs --crs")
+    g.add_argument("--lon-col", help="longitude column (WGS84)")
+    g.add_argument("--lat-col", help="latitude column (WGS84)")
+    g.add_argument("--id-col", help="identifier column of a point-event file (optional)")
+    g.add_argument("--crs", help="CRS of --x-col/--y-col, e.g. EPSG:27700")
+    g.add_argument(
+        "--target-crs",
+        help="CRS of the output x/y (default EPSG:27700; for events the source CRS if "
+        "projected, else its UTM zone)",
+    )
+    g.add_argument("--time-format", help="strftime format of dates (default ISO 8601)")
+    q = parser.add_argument_group("reading and quality rules")
+    q.add_argument("--delimiter", default=",", help="field delimiter (default ',')")
+    q.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
+    q.add_argument(
+        "--as-of", type=date.fromisoformat, help="reject dates after this day (default today)"
+    )
+    q.add_argument(
+        "--area", type=Path, help="study-area polygon file; points outside are quarantined"
+    )
+    q.add_argument(
+        "--area-buffer-m", type=float, default=0.0, help="tolerance around the study area in metres"
+    )
+    q.add_argument(
+        "--duplicate-ids",
+        choices=[p.value for p in DuplicatePolicy],
+        default=DuplicatePolicy.KEEP_FIRST.value,
+        help="rule for an ID repeated with different content (default keep-first)",
+    )
+    q.add_argument(
+        "--keep-exact-duplicates",
+        action="store_true",
+        help="keep identical rows (only where they are known to be distinct events)",
+    )
+    q.add_argument(
+        "--offence-codes", type=Path, help="CSV of offence codes replacing the packaged table"
+    )
+
+
+def options_from_args(args: argparse.Namespace) -> LoadOptions:
+    """Build :class:`LoadOptions` from parsed arguments."""
+    return LoadOptions(
+        time_col=args.time_col,
+        x_col=args.x_col,
+        y_col=args.y_col,
+        lon_col=args.lon_col,
+        lat_col=args.lat_col,
+        id_col=args.id_col,
+        crs=args.crs,
+        target_crs=args.target_crs,
+        time_format=args.time_format,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+        as_of=args.as_of,
+        area=args.area,
+        area_buffer_m=args.area_buffer_m,
+        duplicate_ids=DuplicatePolicy(args.duplicate_ids),
+        exact_duplicates="keep" if args.keep_exact_duplicates else "quarantine",
+        offence_codes=args.offence_codes,
+        pseudonym_key=key_from_env(),
+    )
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate one file and write accepted rows, rejected rows and a summary."""
+    result = load(args.file, args.format, options_from_args(args))
+    paths = result.write(args.out)
+    s = result.summary()
+    print(f"{args.file}: read {s['read']} = accepted {s['accepted']} + rejected {s['rejected']}")
+    for reason, n in result.reasons().items():
+        print(f"  {reason}: {n}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def cmd_sample_data(args: argparse.Namespace) -> int:
+    """Generate the synthetic Birmingham sample with its ground truth."""
+    from analysis.synthetic import SampleConfig, write_sample
+
+    config = SampleConfig(seed=args.seed, years=args.years, end=args.end, scale=args.scale)
+    files = write_sample(args.out, config, progress=not args.quiet)
+    for f in files:
+        print(f"wrote {f}")
+    return 0
+
+
+def cmd_data_quality(args: argparse.Namespace) -> int:
+    """Validate a data folder's crimes and charges and write an aggregate data-quality summary."""
+    from analysis.data.quality import data_quality
+
+    report = data_quality(args.data, args.out, as_of=args.as_of)
+    print(json.dumps(report["files"], indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="analysis",
+        description="Research workbench for police data analysts: validated data, 4-week "
+        "forecasts, harm escalation and committee reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"analysis {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "validate",
+        help="validate a file and quarantine its faulty rows",
+        description="Validate a file against a data contract. Writes "
+        "OUT/accepted.parquet, OUT/rejected.csv and OUT/summary.json. Exits 0 "
+        "when the file could be read, 2 when it could not.",
+    )
+    p.add_argument("file", type=Path, help="CSV file (may be gzip-compressed)")
+    p.add_argument("--format", required=True, choices=sorted(FORMATS), help="data contract")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    add_source_options(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "sample-data",
+        help="generate the synthetic Birmingham sample",
+        description="Generate synthetic recorded crimes, charges and their "
+        "ground truth on Birmingham's real LSOA geography. The same seed gives "
+        "byte-identical files.",
+    )
+    p.add_argument("--seed", type=int, default=20261124, help="random seed")
+    p.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
+    p.add_argument("--years", type=int, default=6, help="years of crimes (default 6)")
+    p.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=date(2026, 9, 30),
+        help="last day of the data (default 2026-09-30)",
+    )
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every volume (below 1 for quick tests)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_sample_data)
+
+    p = sub.add_parser(
+        "data-quality",
+        help="validate a data folder and summarise its quality",
+        description="Validate crimes.csv.gz and charges.csv.gz in a data "
+        "folder and write aggregate summaries (person-level rejected rows go "
+        "to OUT/restricted/).",
+    )
+    p.add_argument("--data", type=Path, default=Path("data/sample"), help="data folder")
+    p.add_argument("--out", type=Path, default=Path("reports/data-quality"), help="output folder")
+    p.add_argument("--as-of", type=date.fromisoformat, help="reject dates after this day")
+    p.set_defaults(func=cmd_data_quality)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except (LoadError, ValueError, FileNotFoundError) as exc:
+        print(f"analysis {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Crime harm: harm indices, harm per person, cohorts and the harm-escalation model."""
