@@ -250,7 +250,7 @@ def build_field(
         space = np.exp(-((px - px[h]) ** 2 + (py - py[h]) ** 2) / (2 * params.transient_sd_m**2))
         time = np.exp(-((t - centre_day) ** 2) / (2 * width**2))
         dynamic += amp * np.outer(space, time)
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     season = 1 + params.season_amp * np.cos(2 * np.pi * (doy - params.season_peak_doy) / 365.25)
     years = (days - pd.Timestamp(params.reference_date)).days.to_numpy() / 365.25
     trend = np.exp(params.trend_per_year * years)
