@@ -14,35 +14,84 @@ from shapely.geometry.base import BaseGeometry
 from analysis.data.checks import Quarantine, blank, parse_float, show
 from analysis.data.errors import LoadError
 
-WGS84 = "EPSG:4326"
+#: British National Grid (eastings/northings in metres).
 BNG = "EPSG:27700"
+
+#: WGS 84 longitude/latitude in degrees (police.uk coordinates).
+WGS84 = "EPSG:4326"
 
 #: Plausible ranges for British National Grid coordinates (metres).
 BNG_BOUNDS = {"easting": (0.0, 700_000.0), "northing": (0.0, 1_300_000.0)}
 
 
-def parse_crs(
-    crs: str | int | pyproj.CRS, *, what: str = "coordinate reference system"
-) -> pyproj.CRS:
-    """Return a :class:`pyproj.CRS`, or raise a ValueError naming the bad input."""
+def parse_crs(crs: str | int | pyproj.CRS | None, *, what: str = "CRS") -> pyproj.CRS:
+    """Return a :class:`pyproj.CRS` for any user input, or raise a clear ValueError.
+
+    Parameters
+    ----------
+    crs : str, int or pyproj.CRS
+        E.g. ``"EPSG:27700"``, ``27700`` or a CRS object.
+    what : str, default "CRS"
+        Description of the input, for error messages.
+
+    Returns
+    -------
+    pyproj.CRS
+        The parsed CRS.
+
+    Raises
+    ------
+    ValueError
+        If ``crs`` is None or not a CRS pyproj recognises.
+    """
+    if crs is None:
+        raise ValueError(f"{what} is missing: set one, e.g. EPSG:27700 (British National Grid)")
     try:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
-        raise ValueError(f"unknown {what} {crs!r}: give it as EPSG:N, e.g. EPSG:27700") from exc
+        raise ValueError(f"unknown {what} {crs!r}: give it as 'EPSG:N', e.g. 'EPSG:27700'") from exc
 
 
-def transform_xy(
-    x: np.ndarray, y: np.ndarray, src: str | pyproj.CRS, dst: str | pyproj.CRS
+def to_crs_xy(
+    x: np.ndarray,
+    y: np.ndarray,
+    src_crs: str | int | pyproj.CRS,
+    dst_crs: str | int | pyproj.CRS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reproject coordinate arrays (x = easting or longitude first); NaN stays NaN."""
-    src_crs, dst_crs = parse_crs(src), parse_crs(dst)
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if src_crs == dst_crs:
-        return x.copy(), y.copy()
-    transformer = pyproj.Transformer.from_crs(src_crs, dst_crs, always_xy=True)
-    tx, ty = transformer.transform(x, y)
-    tx, ty = np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
+    """Reproject coordinate arrays between two CRSs.
+
+    Coordinates are taken in (x, y) = (easting, northing) or (longitude,
+    latitude) order whatever the CRS's official axis order (``always_xy=True``).
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Coordinates in ``src_crs``; same shape.
+    src_crs, dst_crs : str, int or pyproj.CRS
+        Source and destination CRS.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Float arrays ``(x, y)`` in ``dst_crs``. Missing (NaN) inputs and
+        coordinates that cannot be transformed come back as NaN.
+
+    Raises
+    ------
+    ValueError
+        If a CRS is unknown or ``x`` and ``y`` have different shapes.
+    """
+    src, dst = parse_crs(src_crs, what="source CRS"), parse_crs(dst_crs, what="target CRS")
+    xa = np.array(x, dtype=float, copy=True)
+    ya = np.array(y, dtype=float, copy=True)
+    if xa.shape != ya.shape:
+        raise ValueError(f"x has shape {xa.shape} but y has shape {ya.shape}")
+    if src == dst:
+        return xa, ya
+    transformer = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    tx, ty = transformer.transform(xa, ya)
+    tx = np.asarray(tx, dtype=float).reshape(xa.shape)
+    ty = np.asarray(ty, dtype=float).reshape(ya.shape)
     bad = ~(np.isfinite(tx) & np.isfinite(ty))
     tx[bad] = np.nan
     ty[bad] = np.nan

@@ -37,7 +37,7 @@ from analysis.data.coordinates import (
     check_in_area,
     load_area,
     parse_crs,
-    transform_xy,
+    to_crs_xy,
 )
 from analysis.data.errors import LoadError
 from analysis.data.offences import load_offence_codes
@@ -259,7 +259,7 @@ def load_crimes(path: str | Path, options: LoadOptions | None = None) -> LoadRes
         if not mask.any():
             continue
         sx, sy = check_coordinates(q, get(cols[0]), get(cols[1]), cols, parse_crs(crs), where=mask)
-        tx, ty = transform_xy(sx, sy, crs, target)
+        tx, ty = to_crs_xy(sx, sy, crs, target)
         x[mask], y[mask] = tx[mask], ty[mask]
     check_in_area(
         q,
@@ -458,7 +458,7 @@ def load_policeuk(path: str | Path, options: LoadOptions | None = None) -> LoadR
         q, df["Longitude"], df["Latitude"], ("Longitude", "Latitude"), parse_crs(WGS84)
     )
     lsoa = _check_lsoa(q, df["LSOA code"], "LSOA code")
-    x, y = transform_xy(lon, lat, WGS84, target)
+    x, y = to_crs_xy(lon, lat, WGS84, target)
     check_in_area(
         q, x, y, _area(options, target), buffer_m=options.area_buffer_m, column="Longitude"
     )
@@ -551,7 +551,7 @@ def load_events(path: str | Path, options: LoadOptions) -> LoadResult:
     )
     sx, sy = check_coordinates(q, df[xcol], df[ycol], (xcol, ycol), src)
     target, note = _event_target(options, src, sx, sy, q.ok)
-    x, y = transform_xy(sx, sy, src, target)
+    x, y = to_crs_xy(sx, sy, src, target)
     check_in_area(q, x, y, _area(options, target), buffer_m=options.area_buffer_m, column=xcol)
     if options.id_col:
         check_required(q, df, [options.id_col])
