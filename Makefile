@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(VENV)/bin/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 		--display-name "Python (analysis workbench)" >/dev/null
 	@# strip notebook outputs on `git add` (cell tags are kept); rendered copies live in reports/
-	@if [ -d .git ]; then $(VENV)/bin/nbstripout --install; fi
+	@if [ -d .git ]; then $(VENV)/bin/nbstripout --install --attributes .gitattributes; fi
 	@touch $(STAMP)
 
 setup: $(STAMP)  ## build the environment from the lock file and register the Jupyter kernel
