@@ -118,6 +118,68 @@ def cmd_data_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Run the rolling-origin backtest of the forecasting baselines on a data file."""
+    import geopandas as gpd
+
+    from analysis.data.offences import load_offence_codes, load_offence_groups
+    from analysis.forecast.backtest import run_backtest
+    from analysis.forecast.output import write_backtest
+    from analysis.forecast.panel import build_panel
+    from analysis.forecast.registry import make_forecaster
+    from analysis.space import PeriodCalendar, require_metric_crs
+
+    models = [make_forecaster(m) for m in args.models.split(",") if m.strip()]
+    result = load(args.events, args.format, options_from_args(args))
+    crs = require_metric_crs(result.crs).to_string()
+    acc = result.accepted
+    if args.format == "crimes":
+        if not args.offence_group:
+            raise ValueError("--format crimes needs --offence-group (e.g. serious_violence)")
+        groups = load_offence_groups(args.offence_groups)
+        if args.offence_group not in groups:
+            raise ValueError(
+                f"unknown offence group {args.offence_group!r}; choose from {sorted(groups)}"
+            )
+        acc = acc.loc[groups[args.offence_group].mask(acc, load_offence_codes())]
+        events = acc.assign(time=acc["event_date"])
+    elif args.format == "policeuk":
+        events = acc.assign(time=acc["month"])
+    else:
+        events = acc
+    area = gpd.read_file(args.area).to_crs(crs).geometry if args.area else None
+    calendar = PeriodCalendar(anchor=args.anchor, days=args.period_days)
+    panel = build_panel(
+        events,
+        calendar=calendar,
+        cell_area_km2=args.cell_area,
+        area=area,
+        crs=crs,
+        test_periods=args.test_periods,
+        cutoff=args.cutoff,
+    )
+    print(
+        f"{len(events)} events, {len(panel.units)} units, {len(panel.periods)} periods; "
+        f"{args.test_periods} origins"
+    )
+    for note in panel.notes:
+        print(f"  note: {note}")
+    bt = run_backtest(panel, models, args.test_periods, seed=args.seed, progress=not args.quiet)
+    run = {
+        "command": "analysis backtest",
+        "args": {k: str(v) for k, v in vars(args).items() if k != "func"},
+        "data": result.summary(),
+        "crs": crs,
+    }
+    paths = write_backtest(bt, panel, args.out, run)
+    cols = ["model", "n_origins", "crps", "log_score", "pai_5pct", "coverage_90", "fit_seconds"]
+    print(bt.summary()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for name, why in bt.skipped.items():
+        print(f"  skipped {name}: {why}")
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -175,6 +237,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("reports/data-quality"), help="output folder")
     p.add_argument("--as-of", type=date.fromisoformat, help="reject dates after this day")
     p.set_defaults(func=cmd_data_quality)
+
+    from analysis.forecast.registry import DEFAULT_MODELS
+
+    p = sub.add_parser(
+        "backtest",
+        help="rolling-origin backtest of the forecasting baselines",
+        description="Count events per grid cell and 4-week period, forecast "
+        "each of the last K periods from the data before it with every model, "
+        "and score the forecasts. Writes OUT/summary.csv, OUT/metrics.csv, "
+        "OUT/forecasts.parquet, figures and OUT/run.json.",
+    )
+    p.add_argument("events", type=Path, help="data file (CSV, may be gzip-compressed)")
+    p.add_argument(
+        "--format", default="events", choices=sorted(FORMATS), help="data contract (default events)"
+    )
+    p.add_argument("--offence-group", help="with --format crimes: the group to forecast")
+    p.add_argument("--offence-groups", type=Path, help="offence groups file (YAML)")
+    p.add_argument("--cell-area", type=float, default=1.0, help="grid cell area in km2")
+    p.add_argument("--period-days", type=int, default=28, help="period length in days")
+    p.add_argument(
+        "--anchor",
+        type=date.fromisoformat,
+        default=date(2018, 1, 1),
+        help="first day of period 0 (default 2018-01-01)",
+    )
+    p.add_argument("--test-periods", type=int, default=13, help="number of origins (K)")
+    p.add_argument(
+        "--cutoff",
+        type=date.fromisoformat,
+        help="last day of the data (default the last event's day)",
+    )
+    p.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help="comma-separated models, each NAME or NAME:param=value "
+        f"(default {','.join(DEFAULT_MODELS)})",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the randomised PIT")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_source_options(p)
+    p.set_defaults(func=cmd_backtest)
     return parser
 
 

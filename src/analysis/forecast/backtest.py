@@ -1,0 +1,197 @@
+"""Rolling-origin backtest: fit on the past only, forecast the next 4-week period, score.
+
+At each origin every model sees only :meth:`Panel.context` (counts and events before the
+origin's first day) and forecasts the origin period; metrics are computed per origin, then
+averaged with standard errors across origins. Units are fixed before the first origin.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from analysis.forecast import metrics as M
+from analysis.forecast.base import Forecaster
+from analysis.forecast.distributions import CountDistribution
+from analysis.forecast.panel import Panel, origins_of
+
+log = logging.getLogger("analysis.forecast")
+
+#: Area budgets (share of the total area of the units) for hit rate, PAI and PEI*.
+BUDGETS = (0.01, 0.05, 0.10)
+#: Quantiles stored with every forecast.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Interval levels whose coverage is reported.
+LEVELS = (0.5, 0.8, 0.9)
+
+
+@dataclass
+class BacktestResult:
+    """Everything a backtest produces.
+
+    Attributes
+    ----------
+    metrics : pandas.DataFrame
+        One row per model, origin and metric (``model, origin, metric, value``).
+    forecasts : pandas.DataFrame
+        ``unit, origin, model, mean, q05, q25, q50, q75, q95, observed``.
+    curves : pandas.DataFrame
+        Hit-rate curves: ``model, origin, share, hit_rate, pai``.
+    pit : pandas.DataFrame
+        Randomised PIT values: ``model, origin, pit``.
+    fit_seconds : pandas.DataFrame
+        ``model, origin, seconds``.
+    skipped : dict of str to str
+        Models not run, and why.
+    origins : numpy.ndarray
+        The origins.
+    """
+
+    metrics: pd.DataFrame
+    forecasts: pd.DataFrame
+    curves: pd.DataFrame
+    pit: pd.DataFrame
+    fit_seconds: pd.DataFrame
+    skipped: dict[str, str] = field(default_factory=dict)
+    origins: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
+
+    def summary(self) -> pd.DataFrame:
+        """Return the leaderboard: one row per model, means across origins (and ``_se``)."""
+        wide = self.metrics.pivot_table(
+            index=["model", "origin"], columns="metric", values="value"
+        ).reset_index()
+        long = M.summarise_origins(wide, by=("model",))
+        table = long.pivot_table(index="model", columns="metric", values="mean")
+        se = long.pivot_table(index="model", columns="metric", values="se").add_suffix("_se")
+        n = self.metrics.groupby("model")["origin"].nunique().rename("n_origins")
+        secs = self.fit_seconds.groupby("model")["seconds"].sum().rename("fit_seconds")
+        out = pd.concat([n, table, secs, se], axis=1).reset_index(names="model")
+        lead = ["model", "n_origins"]
+        for b in BUDGETS:
+            tag = f"{round(b * 100):d}pct"
+            lead += [f"hit_rate_{tag}", f"pai_{tag}", f"pei_star_{tag}"]
+        lead += ["crps", "log_score", "mae", "rmse", "coverage_50", "coverage_90", "fit_seconds"]
+        rest = [c for c in out.columns if c not in lead]
+        return out[[c for c in lead if c in out.columns] + rest].sort_values("crps")
+
+
+def score_origin(
+    dist: CountDistribution, observed: np.ndarray, area: np.ndarray, rng: np.random.Generator
+) -> tuple[dict[str, float], pd.DataFrame, np.ndarray]:
+    """Score one forecast against what happened.
+
+    Returns
+    -------
+    metrics : dict
+        Metric name to value.
+    curve : pandas.DataFrame
+        Hit-rate curve.
+    pit : numpy.ndarray
+        Randomised PIT values per unit.
+    """
+    y = observed
+    score = dist.mean / area
+    out: dict[str, float] = {}
+    for b in BUDGETS:
+        tag = f"{round(b * 100):d}pct"
+        cap = M.area_capture(score, y, area, b)
+        out[f"hit_rate_{tag}"] = cap["hit_rate"]
+        out[f"pai_{tag}"] = cap["pai"]
+        out[f"pei_star_{tag}"] = cap["pei_star"]
+    out["crps"] = float(np.mean(M.crps(dist, y)))
+    out["log_score"] = float(np.mean(M.log_score(dist, y)))
+    out["mae"] = float(M.mae(dist.mean, y))
+    out["rmse"] = float(M.rmse(dist.mean, y))
+    out["brier_any"] = float(M.brier_any(dist, y))
+    for level in LEVELS:
+        lo, hi = M.central_interval(dist, level)
+        out[f"coverage_{round(level * 100):d}"] = float(M.coverage(y, lo, hi))
+    out["observed_total"] = float(y.sum())
+    out["forecast_total"] = float(dist.mean.sum())
+    curve = M.hit_rate_curve(score, y, area)
+    return out, curve, M.randomised_pit(dist, y, rng)
+
+
+def run_backtest(
+    panel: Panel,
+    models: list[Forecaster],
+    test_periods: int,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+) -> BacktestResult:
+    """Run the rolling-origin backtest.
+
+    Parameters
+    ----------
+    panel : Panel
+        Counts, events and units.
+    models : list of Forecaster
+        Models to compare (all see the same origins).
+    test_periods : int
+        Number of origins: the last complete periods of the panel.
+    seed : int
+        Seed of the randomised PIT.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    BacktestResult
+    """
+    origins = origins_of(panel, test_periods)
+    area = panel.units["area_km2"].to_numpy()
+    rng = np.random.default_rng(seed)
+    first_history = int(np.searchsorted(panel.periods, origins[0]))
+    skipped = {
+        m.name: f"needs {m.min_history} periods of history, the first origin has {first_history}"
+        for m in models
+        if m.min_history > first_history
+    }
+    runnable = [m for m in models if m.name not in skipped]
+    rows, fcs, curves, pits, secs = [], [], [], [], []
+    bar = tqdm(total=len(origins) * len(runnable), desc="backtest", disable=not progress)
+    for origin in origins:
+        ctx = panel.context(int(origin))
+        y = panel.observed(int(origin))
+        for model in runnable:
+            bar.set_postfix_str(f"{model.name} @ {origin}")
+            start = time.perf_counter()
+            dist = model.predict(ctx)
+            seconds = time.perf_counter() - start
+            values, curve, pit = score_origin(dist, y, area, rng)
+            rows += [(model.name, int(origin), k, v) for k, v in values.items()]
+            curves.append(curve.assign(model=model.name, origin=int(origin)))
+            pits.append(pd.DataFrame({"model": model.name, "origin": int(origin), "pit": pit}))
+            secs.append((model.name, int(origin), seconds))
+            q = {f"q{round(p * 100):02d}": dist.quantile(p) for p in QUANTILES}
+            fcs.append(
+                pd.DataFrame(
+                    {
+                        "unit": panel.units["unit_id"].to_numpy(),
+                        "origin": int(origin),
+                        "model": model.name,
+                        "mean": dist.mean,
+                        **q,
+                        "observed": y,
+                    }
+                )
+            )
+            bar.update()
+    bar.close()
+    for name, why in skipped.items():
+        log.warning("skipped %s: %s", name, why)
+    return BacktestResult(
+        metrics=pd.DataFrame(rows, columns=["model", "origin", "metric", "value"]),
+        forecasts=pd.concat(fcs, ignore_index=True) if fcs else pd.DataFrame(),
+        curves=pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
+        pit=pd.concat(pits, ignore_index=True) if pits else pd.DataFrame(),
+        fit_seconds=pd.DataFrame(secs, columns=["model", "origin", "seconds"]),
+        skipped=skipped,
+        origins=origins,
+    )

@@ -1,0 +1,66 @@
+"""Write a backtest's tables, figures and run record to a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analysis.forecast.backtest import BacktestResult
+from analysis.forecast.panel import Panel
+from analysis.forecast.plots import plot_calibration, plot_forecast_map, plot_hit_rate_curves
+
+
+def write_backtest(
+    result: BacktestResult, panel: Panel, out: str | Path, run: dict[str, object]
+) -> dict[str, Path]:
+    """Write ``summary.csv``, ``metrics.csv``, ``forecasts.parquet``, figures and ``run.json``.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The backtest.
+    panel : Panel
+        Its panel (for units and notes).
+    out : str or Path
+        Folder (created).
+    run : dict
+        Parameters of the run, recorded in ``run.json`` with the panel's notes and the
+        skipped models.
+
+    Returns
+    -------
+    dict of str to Path
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "summary": out / "summary.csv",
+        "metrics": out / "metrics.csv",
+        "forecasts": out / "forecasts.parquet",
+        "curves": out / "hit_rate_curves.csv",
+        "run": out / "run.json",
+    }
+    summary = result.summary()
+    summary.to_csv(paths["summary"], index=False, float_format="%.6g")
+    result.metrics.to_csv(paths["metrics"], index=False, float_format="%.6g")
+    result.forecasts.to_parquet(paths["forecasts"], index=False)
+    curve = result.curves.groupby(["model", "share"])[["hit_rate", "pai"]].mean().reset_index()
+    curve.to_csv(paths["curves"], index=False, float_format="%.6g")
+    paths["fig_hit_rate"] = plot_hit_rate_curves(result, out / "hit_rate_curves.png")
+    paths["fig_calibration"] = plot_calibration(result, out / "calibration.png")
+    if len(summary):
+        best = str(summary.iloc[0]["model"])
+        paths["fig_map"] = plot_forecast_map(
+            result.forecasts, panel.units, best, int(result.origins[-1]), out / "forecast_map.png"
+        )
+    record = {
+        **run,
+        "origins": [int(o) for o in result.origins],
+        "n_units": len(panel.units),
+        "n_periods": len(panel.periods),
+        "n_events": len(panel.events),
+        "notes": panel.notes,
+        "skipped": result.skipped,
+    }
+    paths["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return paths

@@ -1,0 +1,72 @@
+"""Named forecasters, with ``name:param=value`` specifications for the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from analysis.forecast.base import Forecaster
+from analysis.forecast.baselines import EWMA, LastPeriod, MeanOfLast, RescaledEWMA, SeasonalMean
+from analysis.forecast.hotspots import KernelDensity, ProMap
+from analysis.forecast.regression import NegBinRegression
+from analysis.forecast.selfexciting import GridETASForecaster
+
+#: Every baseline by name, with its defaults.
+BASELINES: dict[str, Callable[..., Forecaster]] = {
+    "last": LastPeriod,
+    "mean4": lambda **kw: MeanOfLast(k=kw.pop("k", 4), **kw),
+    "mean13": lambda **kw: MeanOfLast(k=kw.pop("k", 13), **kw),
+    "ewma": EWMA,
+    "seasonal": SeasonalMean,
+    "ewma_rescaled": RescaledEWMA,
+    "kde": KernelDensity,
+    "promap": ProMap,
+    "etas": GridETASForecaster,
+    "nbreg": NegBinRegression,
+}
+
+#: The default model list of the backtest.
+DEFAULT_MODELS = tuple(BASELINES)
+
+
+def _value(text: str) -> object:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def make_forecaster(spec: str) -> Forecaster:
+    """Build a forecaster from ``name`` or ``name:param=value,param=value``.
+
+    Parameters
+    ----------
+    spec : str
+        For example ``"ewma"``, ``"ewma:alpha=0.2"`` or ``"kde:bandwidth_m=500"``. A spec
+        with parameters is named after it in leaderboards.
+
+    Returns
+    -------
+    Forecaster
+    """
+    name, _, params = spec.partition(":")
+    if name not in BASELINES:
+        raise ValueError(f"unknown model {name!r}; choose from {sorted(BASELINES)}")
+    kwargs = {}
+    for item in filter(None, params.split(",")):
+        key, eq, val = item.partition("=")
+        if not eq:
+            raise ValueError(f"model parameter {item!r} in {spec!r} needs the form key=value")
+        kwargs[key.strip()] = _value(val.strip())
+    try:
+        model = BASELINES[name](**kwargs)
+    except TypeError as exc:
+        fields = [f.name for f in dataclasses.fields(BASELINES[name]())]
+        raise ValueError(f"bad parameter in {spec!r}: {exc}; {name} takes {fields}") from exc
+    if params:
+        model.name = spec
+    elif name in ("mean4", "mean13"):
+        model.name = name
+    return model

@@ -1,0 +1,207 @@
+"""The backtest: no model sees the future, baselines are what they say, outputs are complete."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.forecast.backtest import run_backtest
+from analysis.forecast.baselines import EWMA, LastPeriod, MeanOfLast, SeasonalMean, ewma
+from analysis.forecast.panel import build_panel
+from analysis.forecast.registry import DEFAULT_MODELS, make_forecaster
+from analysis.forecast.total import forecast_total
+from analysis.space import PeriodCalendar
+
+CRS = "EPSG:27700"
+
+
+def synthetic_events(seed: int = 1, n_periods: int = 40, cells: int = 5) -> pd.DataFrame:
+    """Events on a 5 x 5 km square, more in the west, over n_periods 28-day periods."""
+    rng = np.random.default_rng(seed)
+    days = n_periods * 28
+    n = 60 * n_periods
+    t = rng.uniform(0, days, n)
+    x = 400_000 + rng.beta(1.5, 3, n) * cells * 1000
+    y = 280_000 + rng.uniform(0, cells * 1000, n)
+    time = pd.Timestamp("2018-01-01") + pd.to_timedelta(t, unit="D")
+    return pd.DataFrame({"time": time, "x": x, "y": y})
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return build_panel(synthetic_events(), crs=CRS, test_periods=4, cell_area_km2=1.0)
+
+
+def test_panel_counts_every_event(panel):
+    assert panel.counts.sum() == (panel.events["unit"] >= 0).sum()
+    assert panel.counts.shape == (len(panel.units), len(panel.periods))
+    assert panel.complete.all()  # the events end exactly on a period boundary here
+    assert len(panel.units) <= 25
+
+
+def test_partial_first_period_is_dropped_and_last_is_incomplete():
+    ev = synthetic_events(n_periods=10)
+    ev = ev.loc[ev["time"] >= pd.Timestamp("2018-01-10")]
+    cut = pd.Timestamp("2018-09-20")
+    ev = ev.loc[ev["time"] < cut]
+    p = build_panel(ev, crs=CRS, test_periods=2, cutoff=cut.date())
+    cal = PeriodCalendar()
+    assert p.periods[0] == 1  # period 0 began before the first event
+    assert not p.complete[-1] and p.complete[:-1].all()
+    assert cal.last_day(int(p.periods[-1])) > cut
+    assert any("partial" in n for n in p.notes) and any("incomplete" in n for n in p.notes)
+
+
+def test_no_model_sees_the_future(panel):
+    origin = int(panel.periods[-3])
+    models = [make_forecaster(m) for m in DEFAULT_MODELS]
+    before = {m.name: m.predict(panel.context(origin)) for m in models}
+    # perturb everything from the origin on: move, delete and add events
+    ev = panel.events
+    t0 = panel.t_of(origin)
+    future = ev["t"] >= t0
+    changed = ev.copy()
+    changed.loc[future, "x"] = 400_100.0
+    changed = pd.concat([changed, changed.loc[future].assign(t=t0 + 1.0)])
+    panel2 = build_panel(
+        pd.DataFrame(
+            {
+                "time": pd.Timestamp("2018-01-01") + pd.to_timedelta(changed["t"], unit="D"),
+                "x": changed["x"],
+                "y": changed["y"],
+            }
+        ),
+        crs=CRS,
+        first_origin=int(panel.periods[-4]),
+        units=panel.units,
+    )
+    assert not np.array_equal(panel2.counts[:, -1], panel.counts[:, -1])
+    for m in models:
+        after = m.predict(panel2.context(origin))
+        np.testing.assert_allclose(after.mean, before[m.name].mean, rtol=1e-9, err_msg=m.name)
+        np.testing.assert_allclose(after.size, before[m.name].size, rtol=1e-9, err_msg=m.name)
+
+
+def test_simple_baselines_by_hand(panel):
+    ctx = panel.context(int(panel.periods[-1]))
+    c = ctx.counts.astype(float)
+    np.testing.assert_array_equal(LastPeriod().predict_mean(ctx), c[:, -1])
+    np.testing.assert_allclose(MeanOfLast(k=4).predict_mean(ctx), c[:, -4:].mean(axis=1))
+    w = 0.3 * 0.7 ** np.arange(c.shape[1])[::-1]
+    np.testing.assert_allclose(EWMA(alpha=0.3).predict_mean(ctx), c @ w / w.sum())
+    np.testing.assert_allclose(ewma(np.array([[0.0, 0.0, 10.0]]), 0.5), [10 * 0.5 / 0.875])
+    np.testing.assert_allclose(SeasonalMean(years=2).predict_mean(ctx), (c[:, -13] + c[:, -26]) / 2)
+
+
+def test_total_forecast_follows_trend_and_season():
+    periods = np.arange(0, 78)
+    season = 1 + 0.3 * np.cos(2 * np.pi * periods / 13)
+    totals = 100 * np.exp(0.1 * periods / 13) * season
+    got = forecast_total(totals, periods, 78)
+    want = 100 * np.exp(0.1 * 78 / 13) * (1 + 0.3 * np.cos(2 * np.pi * 78 / 13))
+    assert got == pytest.approx(want, rel=0.03)
+    assert forecast_total(np.array([5.0, 7.0]), np.array([0, 1]), 2) == 6.0
+
+
+def test_backtest_skips_models_without_enough_history():
+    p = build_panel(synthetic_events(n_periods=12), crs=CRS, test_periods=3)
+    res = run_backtest(
+        p, [make_forecaster("seasonal"), make_forecaster("mean4")], 3, progress=False
+    )
+    assert "seasonal" in res.skipped and "13" in res.skipped["seasonal"]
+    assert set(res.summary()["model"]) == {"mean4"}
+
+
+def test_backtest_cli_outputs(tmp_path):
+    ev = synthetic_events(n_periods=30)
+    src = tmp_path / "ev.csv"
+    ev.assign(time=ev["time"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(src, index=False)
+    out = tmp_path / "bt"
+    code = main(
+        [
+            "backtest",
+            str(src),
+            "--time-col",
+            "time",
+            "--x-col",
+            "x",
+            "--y-col",
+            "y",
+            "--crs",
+            CRS,
+            "--target-crs",
+            CRS,
+            "--cell-area",
+            "1",
+            "--test-periods",
+            "3",
+            "--models",
+            "last,ewma,kde,promap,etas,nbreg,ewma_rescaled,seasonal",
+            "--out",
+            str(out),
+            "--quiet",
+            "--as-of",
+            "2026-11-24",
+        ]
+    )
+    assert code == 0
+    summary = pd.read_csv(out / "summary.csv")
+    need = [
+        "model",
+        "n_origins",
+        "hit_rate_5pct",
+        "pai_5pct",
+        "pei_star_5pct",
+        "crps",
+        "log_score",
+        "mae",
+        "rmse",
+        "coverage_50",
+        "coverage_90",
+        "fit_seconds",
+        "hit_rate_1pct",
+        "pai_10pct",
+        "pei_star_1pct",
+    ]
+    assert set(need) <= set(summary.columns)
+    assert (summary["n_origins"] == 3).all() and len(summary) == 8
+    fc = pd.read_parquet(out / "forecasts.parquet")
+    assert {"unit", "origin", "model", "mean", "q05", "q50", "q95", "observed"} <= set(fc)
+    assert (fc["q05"] <= fc["q95"]).all()
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics.columns) == {"model", "origin", "metric", "value"}
+    for fig in ("hit_rate_curves.png", "calibration.png", "forecast_map.png"):
+        assert (out / fig).stat().st_size > 10_000
+    run = json.loads((out / "run.json").read_text())
+    assert len(run["origins"]) == 3
+
+
+def test_backtest_refuses_degree_target(tmp_path, capsys):
+    ev = synthetic_events(n_periods=6)
+    src = tmp_path / "ev.csv"
+    ev.to_csv(src, index=False)
+    code = main(
+        [
+            "backtest",
+            str(src),
+            "--time-col",
+            "time",
+            "--x-col",
+            "x",
+            "--y-col",
+            "y",
+            "--crs",
+            CRS,
+            "--target-crs",
+            "EPSG:4326",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
+    assert code == 2
+    assert "metre" in capsys.readouterr().err
