@@ -143,10 +143,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             )
         acc = acc.loc[groups[args.offence_group].mask(acc, load_offence_codes())]
         events = acc.assign(time=acc["event_date"])
+        data_start = result.accepted["recorded_date"].min().date()
     elif args.format == "policeuk":
-        events = acc.assign(time=acc["month"])
+        events, data_start = acc.assign(time=acc["month"]), None
     else:
-        events = acc
+        events, data_start = acc, None
     area = gpd.read_file(args.area).to_crs(crs).geometry if args.area else None
     calendar = PeriodCalendar(anchor=args.anchor, days=args.period_days)
     panel = build_panel(
@@ -157,6 +158,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         crs=crs,
         test_periods=args.test_periods,
         cutoff=args.cutoff,
+        data_start=data_start,
     )
     print(
         f"{len(events)} events, {len(panel.units)} units, {len(panel.periods)} periods; "

@@ -230,3 +230,16 @@ def test_simulation_is_sorted_and_has_the_stationary_mean():
     assert t.max() < 1000.0
     expected = mu.sum() * 1000.0 / (1 - 0.5)  # edge loss ~ theta / omega per event: negligible
     assert abs(t.shape[0] - expected) < 4 * np.sqrt(expected / (1 - 0.5) ** 2)
+
+
+def test_sparse_data_keeps_a_stationary_fit():
+    """Few events per cell and long gaps: EM must not drift to theta >= 1."""
+    rng = np.random.default_rng(5)
+    n_cells = 250
+    mu = np.full(n_cells, 0.004)
+    cell, t = simulate_grid_etas(mu, 0.1, 0.2, 0.0, 1000.0, rng)
+    fit = fit_grid_etas(cell, t, n_cells, 0.0, 1000.0)
+    assert 0.0 <= fit.theta <= 0.95
+    assert 1 / 365 <= fit.omega <= 24.0
+    counts = expected_counts(fit, cell, t, 1000.0, 28.0)
+    assert np.all(np.isfinite(counts)) and counts.sum() > 0

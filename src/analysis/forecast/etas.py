@@ -328,6 +328,8 @@ def fit_grid_etas(
     t_end: float,
     *,
     theta0: float = 0.2,
+    omega_bounds: tuple[float, float] = (1.0 / 365.0, 24.0),
+    theta_max: float = 0.95,
     omega0: float = 0.1,
     max_lag_days: float | None = None,
     max_iter: int = 200,
@@ -361,6 +363,15 @@ def fit_grid_etas(
         Maximum number of EM iterations.
     tol : float, optional
         Convergence tolerance on the relative change of the parameters.
+    omega_bounds : tuple of float, optional
+        Bounds on the decay rate per day (default: mean trigger lag between one hour and
+        one year). With few events per cell, background and triggering are barely
+        identifiable and unconstrained EM can drift to ``omega -> 0`` with ``theta`` growing
+        without bound; the bounds keep the fit a usable forecaster. Clipping can break EM's
+        monotone ascent, but only when a bound binds.
+    theta_max : float, optional
+        Cap on the branching ratio (below 1, so the process stays stationary and
+        :func:`expected_counts` is defined).
     min_mu : float, optional
         Floor on every background rate (events per day).
     trace : list of float, optional
@@ -449,8 +460,8 @@ def fit_grid_etas(
         s = scale * float(np.dot(w, a_sum))
         d = scale * float(np.dot(w, b_sum))
         if s > 0 and d > 0:
-            omega_new = _omega_update(g, s, d, omega)
-            theta_new = s / _compensator_g(g, omega_new)
+            omega_new = float(np.clip(_omega_update(g, s, d, omega), *omega_bounds))
+            theta_new = min(s / _compensator_g(g, omega_new), theta_max)
         else:
             omega_new, theta_new = omega, 0.0
         n_iter += 1

@@ -175,6 +175,7 @@ def build_panel(
     test_periods: int | None = None,
     cutoff: date | None = None,
     units: gpd.GeoDataFrame | None = None,
+    data_start: date | None = None,
 ) -> Panel:
     """Count events per unit and period.
 
@@ -201,6 +202,10 @@ def build_panel(
         are incomplete.
     units : geopandas.GeoDataFrame, optional
         Units to use as they are (for example LSOAs), instead of grid cells.
+    data_start : date, optional
+        First day the data are complete from (default: the first event's day). For a
+        crime extract selected by recorded date, pass its first recorded day: crimes
+        committed earlier but recorded late make earlier periods look sparse.
 
     Returns
     -------
@@ -216,12 +221,12 @@ def build_panel(
     ev["period"] = calendar.period_of(day)
     cutoff_ts = pd.Timestamp(cutoff) if cutoff else day.max()
     ev = ev.loc[day <= cutoff_ts]
-    first_day = day.min()
+    first_day = pd.Timestamp(data_start) if data_start else day.min()
     notes = []
     p_first = int(calendar.period_of(first_day))
     if calendar.start(p_first) < first_day:
         notes.append(
-            f"period {p_first} starts before the first event day ({first_day:%Y-%m-%d}) and "
+            f"period {p_first} starts before the data start ({first_day:%Y-%m-%d}) and "
             "was dropped as partial"
         )
         p_first += 1
