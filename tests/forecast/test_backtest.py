@@ -113,7 +113,10 @@ def test_backtest_skips_models_without_enough_history():
         p, [make_forecaster("seasonal"), make_forecaster("mean4")], 3, progress=False
     )
     assert "seasonal" in res.skipped and "13" in res.skipped["seasonal"]
-    assert set(res.summary()["model"]) == {"mean4"}
+    summary = res.summary().set_index("model")
+    assert summary.loc["mean4", "n_origins"] == 3 and summary.loc["mean4", "note"] == ""
+    assert summary.loc["seasonal", "n_origins"] == 0
+    assert "needs 13 periods" in summary.loc["seasonal", "note"]
 
 
 def test_backtest_cli_outputs(tmp_path):

@@ -61,7 +61,11 @@ class BacktestResult:
     origins: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
 
     def summary(self) -> pd.DataFrame:
-        """Return the leaderboard: one row per model, means across origins (and ``_se``)."""
+        """Return the leaderboard: one row per model, means across origins (and ``_se``).
+
+        Sorted by CRPS; models skipped for lack of history follow with ``n_origins`` 0 and
+        the reason in ``note``.
+        """
         wide = self.metrics.pivot_table(
             index=["model", "origin"], columns="metric", values="value"
         ).reset_index()
@@ -76,8 +80,14 @@ class BacktestResult:
             tag = f"{round(b * 100):d}pct"
             lead += [f"hit_rate_{tag}", f"pai_{tag}", f"pei_star_{tag}"]
         lead += ["crps", "log_score", "mae", "rmse", "coverage_50", "coverage_90", "fit_seconds"]
+        out["note"] = ""
+        skipped = pd.DataFrame({"model": list(self.skipped), "n_origins": 0,
+                                "note": [f"skipped: {why}" for why in self.skipped.values()]})
+        out = out.sort_values("crps")
+        if len(skipped):
+            out = pd.concat([out, skipped], ignore_index=True)
         rest = [c for c in out.columns if c not in lead]
-        return out[[c for c in lead if c in out.columns] + rest].sort_values("crps")
+        return out[[c for c in lead if c in out.columns] + rest]
 
 
 def score_origin(

@@ -13,7 +13,10 @@ from analysis.forecast.plots import plot_calibration, plot_forecast_map, plot_hi
 def write_backtest(
     result: BacktestResult, panel: Panel, out: str | Path, run: dict[str, object]
 ) -> dict[str, Path]:
-    """Write ``summary.csv``, ``metrics.csv``, ``forecasts.parquet``, figures and ``run.json``.
+    """Write the backtest's tables, figures and run record.
+
+    Files: ``summary.csv``, ``metrics.csv``, ``forecasts.parquet``, ``units.csv``,
+    ``hit_rate_curves.csv``, the figures and ``run.json``.
 
     Parameters
     ----------
@@ -39,11 +42,13 @@ def write_backtest(
         "forecasts": out / "forecasts.parquet",
         "curves": out / "hit_rate_curves.csv",
         "run": out / "run.json",
+        "units": out / "units.csv",
     }
     summary = result.summary()
     summary.to_csv(paths["summary"], index=False, float_format="%.6g")
     result.metrics.to_csv(paths["metrics"], index=False, float_format="%.6g")
     result.forecasts.to_parquet(paths["forecasts"], index=False)
+    panel.units[["unit_id", "area_km2", "cx", "cy"]].to_csv(paths["units"], index=False)
     curve = result.curves.groupby(["model", "share"])[["hit_rate", "pai"]].mean().reset_index()
     curve.to_csv(paths["curves"], index=False, float_format="%.6g")
     paths["fig_hit_rate"] = plot_hit_rate_curves(result, out / "hit_rate_curves.png")
