@@ -7,8 +7,21 @@ import os
 
 import pandas as pd
 
-COLS = ["model", "n_origins", "crps", "crps_se", "log_score", "mae", "hit_rate_5pct",
-        "pai_5pct", "pei_star_5pct", "coverage_50", "coverage_90", "brier_any", "fit_seconds"]
+COLS = [
+    "model",
+    "n_origins",
+    "crps",
+    "crps_se",
+    "log_score",
+    "mae",
+    "hit_rate_5pct",
+    "pai_5pct",
+    "pei_star_5pct",
+    "coverage_50",
+    "coverage_90",
+    "brier_any",
+    "fit_seconds",
+]
 
 
 def markdown(df: pd.DataFrame) -> str:

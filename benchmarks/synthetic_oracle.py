@@ -33,8 +33,7 @@ def main() -> None:
     fc = fc.loc[fc["model"] == fc["model"].iloc[0], ["unit", "origin", "observed"]]
     truth = pd.read_csv(args.truth)
     truth = truth.loc[(truth["group"] == args.group) & (truth["unit_set"] == args.unit_set)]
-    joined = fc.merge(truth, left_on=["unit", "origin"], right_on=["unit_id", "period"],
-                      how="left")
+    joined = fc.merge(truth, left_on=["unit", "origin"], right_on=["unit_id", "period"], how="left")
     missing = joined["expected"].isna().sum()
     if missing:
         raise SystemExit(f"{missing} unit-periods have no truth: wrong --unit-set?")
@@ -49,8 +48,22 @@ def main() -> None:
     per = pd.DataFrame(rows)
     mean = per.drop(columns="origin").mean()
     print(f"oracle (true expected count, Poisson) over {len(per)} origins")
-    print(mean[["crps", "log_score", "mae", "rmse", "pai_5pct", "hit_rate_5pct",
-                "coverage_50", "coverage_90"]].round(4).to_string())
+    print(
+        mean[
+            [
+                "crps",
+                "log_score",
+                "mae",
+                "rmse",
+                "pai_5pct",
+                "hit_rate_5pct",
+                "coverage_50",
+                "coverage_90",
+            ]
+        ]
+        .round(4)
+        .to_string()
+    )
     if args.out:
         row = {"model": "ORACLE_true_mean_poisson", "n_origins": len(per), **mean.to_dict()}
         pd.DataFrame([row]).to_csv(args.out, index=False, float_format="%.6g")

@@ -81,8 +81,13 @@ class BacktestResult:
             lead += [f"hit_rate_{tag}", f"pai_{tag}", f"pei_star_{tag}"]
         lead += ["crps", "log_score", "mae", "rmse", "coverage_50", "coverage_90", "fit_seconds"]
         out["note"] = ""
-        skipped = pd.DataFrame({"model": list(self.skipped), "n_origins": 0,
-                                "note": [f"skipped: {why}" for why in self.skipped.values()]})
+        skipped = pd.DataFrame(
+            {
+                "model": list(self.skipped),
+                "n_origins": 0,
+                "note": [f"skipped: {why}" for why in self.skipped.values()],
+            }
+        )
         out = out.sort_values("crps")
         if len(skipped):
             out = pd.concat([out, skipped], ignore_index=True)
