@@ -182,6 +182,35 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monthly(args: argparse.Namespace) -> int:
+    """Execute the monthly report notebooks with papermill and publish them."""
+    from analysis.report.runner import run_monthly
+
+    result = run_monthly(
+        args.month,
+        data_dir=args.data,
+        out_root=args.out,
+        notebooks_dir=args.notebooks,
+        test_mode=args.test_mode,
+        kernel=args.kernel,
+        progress=not args.quiet,
+    )
+    if result.ok:
+        print(f"report published: {result.folder / 'index.html'}")
+        return 0
+    failed = [s for s in result.manifest["steps"] if s.get("status") == "failed"]
+    for s in failed:
+        print(f"failed: {s['output']}: {s.get('error', '')[:500]}", file=sys.stderr)
+    if result.manifest.get("privacy_check", {}).get("status") == "failed":
+        print("failed: a pseudonymised identifier reached a committee page", file=sys.stderr)
+    print(
+        f"run failed; kept for debugging in {result.folder}; the last good report of "
+        f"{args.month} is unchanged",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -281,6 +310,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_source_options(p)
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser(
+        "monthly",
+        help="run the monthly report (papermill) into reports/",
+        description="Execute the report notebooks with papermill into "
+        "OUT/YYYY-MM/ (executed notebooks, code-free HTML, index.html, "
+        "manifest.json). A failed run exits 1, is kept under OUT/failed/ and "
+        "never replaces the last good report of the month.",
+    )
+    p.add_argument("--month", required=True, help="run month, YYYY-MM (run date = its 1st)")
+    p.add_argument("--data", type=Path, default=Path("data/sample"), help="data folder")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="reports folder")
+    p.add_argument(
+        "--notebooks",
+        type=Path,
+        default=Path("notebooks"),
+        help="folder of the parameterised notebooks",
+    )
+    p.add_argument("--kernel", default="analysis", help="Jupyter kernel name")
+    p.add_argument(
+        "--test-mode",
+        action="store_true",
+        help="small, fast settings; every output bannered TEST MODE - not for use",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_monthly)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis.forecast.backtest import BacktestResult
@@ -60,6 +61,7 @@ def write_backtest(
         )
     record = {
         **run,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "origins": [int(o) for o in result.origins],
         "n_units": len(panel.units),
         "n_periods": len(panel.periods),

@@ -1,0 +1,190 @@
+"""Forecast the next 4-week period from a run date: the table and maps analysts use.
+
+The period containing the data cut-off is usually incomplete, so the forecast uses complete
+periods only and targets the first period starting on or after the run date (which may be
+two periods after the last complete one; the baselines here depend little on that gap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.data.offences import load_offence_codes, load_offence_groups
+from analysis.forecast.distributions import CountDistribution
+from analysis.forecast.panel import ForecastContext, build_panel
+from analysis.forecast.registry import make_forecaster
+from analysis.space import PeriodCalendar
+
+
+@dataclass
+class NextPeriodForecast:
+    """A forecast of one offence group for the next 4-week period.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per unit: ``unit_id, area_km2, mean, median, lo50, hi50, lo80, hi80, lo90,
+        hi90, p_any, p_at_least_k, p_top5, last_count, change`` (``change`` = mean minus the
+        last complete period's count).
+    units : geopandas.GeoDataFrame
+        Units with geometry, in table order.
+    total_mean, total_lo90, total_hi90 : float
+        Force-wide total and its 90% interval (from simulated draws).
+    target_period : int
+        Calendar period forecast; ``target_start``/``target_end`` its first and last day.
+    last_complete : int
+        Last complete period used.
+    model : str
+        Forecaster name.
+    notes : list of str
+        Assumptions applied.
+    """
+
+    table: pd.DataFrame
+    units: gpd.GeoDataFrame
+    total_mean: float
+    total_lo90: float
+    total_hi90: float
+    target_period: int
+    target_start: date
+    target_end: date
+    last_complete: int
+    model: str
+    group: str
+    cell_area_km2: float
+    notes: list[str]
+
+
+def forecast_next_period(
+    crimes: pd.DataFrame,
+    group: str,
+    *,
+    run_date: date,
+    cutoff: date,
+    data_start: date,
+    area: gpd.GeoSeries,
+    crs: str = "EPSG:27700",
+    cell_area_km2: float | None = None,
+    model: str = "ewma_rescaled",
+    k: int = 3,
+    draws: int = 2000,
+    seed: int = 0,
+    calendar: PeriodCalendar | None = None,
+) -> NextPeriodForecast:
+    """Forecast one offence group for the first period starting on or after ``run_date``.
+
+    Parameters
+    ----------
+    crimes : pandas.DataFrame
+        Accepted crimes from :func:`analysis.data.load_crimes`.
+    group : str
+        Offence group name (``analysis.data.offences.load_offence_groups``).
+    run_date, cutoff, data_start : date
+        Day of the run, last day of the data, first day of complete data.
+    area : geopandas.GeoSeries
+        Study area (metric CRS ``crs``).
+    crs : str
+        Metric CRS of the crimes' x/y.
+    cell_area_km2 : float, optional
+        Default: the group's default cell area.
+    model : str
+        Forecaster spec (see :mod:`analysis.forecast.registry`).
+    k : int
+        Threshold for ``p_at_least_k``.
+    draws : int
+        Simulated draws for the total's interval and the top-5% probability.
+    seed : int
+        Seed of those draws.
+    calendar : PeriodCalendar, optional
+        4-week calendar.
+
+    Returns
+    -------
+    NextPeriodForecast
+    """
+    calendar = calendar or PeriodCalendar()
+    groups = load_offence_groups()
+    g = groups[group]
+    cell = float(cell_area_km2 or g.default_cell_area_km2)
+    sel = crimes.loc[g.mask(crimes, load_offence_codes())]
+    events = sel.assign(time=sel["event_date"])[["time", "x", "y"]]
+    target = int(calendar.next_period(run_date))
+    panel = build_panel(
+        events,
+        calendar=calendar,
+        cell_area_km2=cell,
+        area=area,
+        crs=crs,
+        first_origin=target,
+        cutoff=cutoff,
+        data_start=data_start,
+    )
+    done = panel.complete
+    counts = panel.counts[:, done]
+    periods = panel.periods[done]
+    t0 = float(target * calendar.days)
+    ctx = ForecastContext(
+        counts=counts,
+        periods=periods,
+        origin=target,
+        t0=t0,
+        horizon=float(calendar.days),
+        events=panel.events.loc[panel.events["t"] < t0, ["t", "x", "y", "unit"]],
+        units=panel.units,
+        neighbours=panel.neighbours,
+    )
+    forecaster = make_forecaster(model)
+    dist: CountDistribution = forecaster.predict(ctx)
+    rng = np.random.default_rng(seed)
+    sims = dist.sample(rng, draws)
+    totals = sims.sum(axis=1)
+    n_top = max(1, int(np.ceil(0.05 * len(panel.units))))
+    density = sims / panel.units["area_km2"].to_numpy()[None, :]
+    rank = np.argsort(np.argsort(-density, axis=1, kind="stable"), axis=1)
+    p_top = (rank < n_top).mean(axis=0)
+    last = counts[:, -1]
+    table = pd.DataFrame(
+        {
+            "unit_id": panel.units["unit_id"].to_numpy(),
+            "area_km2": panel.units["area_km2"].to_numpy(),
+            "mean": dist.mean,
+            "median": dist.quantile(0.5),
+            "lo50": dist.quantile(0.25),
+            "hi50": dist.quantile(0.75),
+            "lo80": dist.quantile(0.10),
+            "hi80": dist.quantile(0.90),
+            "lo90": dist.quantile(0.05),
+            "hi90": dist.quantile(0.95),
+            "p_any": dist.prob_at_least(1),
+            "p_at_least_k": dist.prob_at_least(k),
+            "p_top5": p_top,
+            "last_count": last,
+            "change": dist.mean - last,
+        }
+    )
+    notes = list(panel.notes)
+    skipped = panel.periods[~done]
+    if len(skipped):
+        notes.append(
+            f"incomplete period(s) {list(map(int, skipped))} at the cut-off {cutoff} are not used"
+        )
+    return NextPeriodForecast(
+        table=table,
+        units=panel.units,
+        total_mean=float(dist.mean.sum()),
+        total_lo90=float(np.quantile(totals, 0.05)),
+        total_hi90=float(np.quantile(totals, 0.95)),
+        target_period=target,
+        target_start=calendar.start(target).date(),
+        target_end=calendar.last_day(target).date(),
+        last_complete=int(periods[-1]),
+        model=forecaster.name,
+        group=group,
+        cell_area_km2=cell,
+        notes=notes,
+    )

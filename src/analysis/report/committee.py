@@ -1,0 +1,109 @@
+"""Tables for the ethics committee summary, read from a run's artefacts and leaderboards.
+
+Everything here is aggregate; person-level outputs never reach these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+#: Leaderboards summarised for the committee: (folder, label).
+BOARDS = (
+    ("synthetic_knife_1km2", "knife crime with injury, 1 km², synthetic"),
+    ("synthetic_sv_0.5km2", "serious violence, 0.5 km², synthetic"),
+)
+
+
+def performance_table(boards_dir: str | Path) -> pd.DataFrame:
+    """The forecast in use, the best baseline and the oracle, per leaderboard."""
+    rows = []
+    for folder, label in BOARDS:
+        path = Path(boards_dir) / folder
+        if not (path / "summary.csv").exists():
+            continue
+        t = pd.read_csv(path / "summary.csv")
+        t = t.loc[t["n_origins"] > 0]
+        if (path / "oracle.csv").exists():
+            t = pd.concat([t, pd.read_csv(path / "oracle.csv")], ignore_index=True)
+        keep = t.loc[
+            t["model"].isin(["ewma_rescaled", "ewma", "last", "kde", "ORACLE_true_mean_poisson"])
+        ]
+        for r in keep.itertuples(index=False):
+            rows.append(
+                {
+                    "target": label,
+                    "model": r.model,
+                    "CRPS": round(r.crps, 4),
+                    "log score": round(r.log_score, 4),
+                    "PAI at 5%": round(r.pai_5pct, 2),
+                    "90% interval coverage": round(r.coverage_90, 3),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def forecast_table(artefacts: str | Path) -> pd.DataFrame:
+    """Forecast totals of the run, per offence group."""
+    rows = []
+    for path in sorted(Path(artefacts).glob("forecast_*.json")):
+        s = json.loads(path.read_text())
+        rows.append(
+            {
+                "offence group": s["group"].replace("_", " "),
+                "cell km²": s["cell_area_km2"],
+                "period": s["target_period"],
+                "from": s["target_start"],
+                "to": s["target_end"],
+                "expected total": round(s["total_mean"]),
+                "90% interval": f"{s['total_lo90']:.0f}-{s['total_hi90']:.0f}",
+                "model": s["model"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def deprivation_tables(artefacts: str | Path) -> None:
+    """Display the deprivation profile of each forecast."""
+    for path in sorted(Path(artefacts).glob("deprivation_*.csv")):
+        group = path.stem.removeprefix("deprivation_").replace("_", " ")
+        display(Markdown(f"**{group}**"))
+        display(pd.read_csv(path, index_col=0))
+
+
+def harm_section(artefacts: str | Path) -> None:
+    """Display the harm model's aggregate performance and fairness, or say it is not built."""
+    harm = Path(artefacts) / "harm"
+    if not (harm / "metrics.json").exists():
+        display(
+            Markdown(
+                "**The harm-escalation model is not in this run.** Its section is left empty "
+                "rather than filled with placeholders; see the harm-escalation report."
+            )
+        )
+        return
+    metrics = json.loads((harm / "metrics.json").read_text())
+    table = pd.DataFrame(metrics).T
+    cols = [
+        c
+        for c in (
+            "auc",
+            "auc_ci",
+            "pr_auc",
+            "brier",
+            "calibration_slope",
+            "calibration_intercept",
+            "precision_at_k",
+            "recall_at_k",
+            "k",
+        )
+        if c in table.columns
+    ]
+    display(Markdown("Performance on the later (evaluation) cohort:"))
+    display(table[cols])
+    if (harm / "fairness.csv").exists():
+        display(Markdown("Fairness audit by group (groups under 10 people suppressed):"))
+        display(pd.read_csv(harm / "fairness.csv"))
