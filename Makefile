@@ -9,9 +9,9 @@ STAMP := $(VENV)/.installed
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 KERNEL := analysis
-MONTH ?= $(shell date +%Y-%m)
+MONTH ?= 2026-10
 
-.PHONY: setup report test test-fast lint format strip lab sample clean help
+.PHONY: setup chromium report test test-fast lint format strip lab sample clean help
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,14 +27,17 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	@if [ -d .git ]; then $(VENV)/bin/nbstripout --install --attributes .gitattributes; fi
 	@touch $(STAMP)
 
+chromium:  ## install Debian's chromium for the offline-report test, when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium (for the offline-report test)"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 setup: $(STAMP)  ## build the environment from the lock file and register the Jupyter kernel
 
 report: $(STAMP)  ## run the main job: the monthly report on the sample data
-	@echo "The report pipeline (notebooks, papermill run, HTML) is not built yet:"
-	@echo "running the data-quality step on data/sample into reports/data-quality/."
-	$(RUN) analysis data-quality --data data/sample --out reports/data-quality
+	$(RUN) analysis monthly --month $(MONTH) --data data/sample --out reports
 
-test: $(STAMP)  ## run the whole test suite (lint included)
+test: $(STAMP) chromium  ## run the whole test suite (lint included)
 	$(RUN) ruff check src tests benchmarks notebooks
 	$(RUN) ruff format --check src tests benchmarks notebooks
 	HYPOTHESIS_PROFILE=ci $(RUN) pytest

@@ -43,7 +43,7 @@ def performance_table(boards_dir: str | Path) -> pd.DataFrame:
                     "90% interval coverage": round(r.coverage_90, 3),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(["target", "model"]) if rows else pd.DataFrame()
 
 
 def forecast_table(artefacts: str | Path) -> pd.DataFrame:

@@ -48,15 +48,16 @@ def suppress_counts(
     values = table[cols].to_numpy(dtype=float)
     hide = (values > 0) & (values < threshold)
     if total:
-        for axis in (1, 0):
-            for _ in range(3):  # a few passes: secondary suppression can create new singles
-                arr = hide if axis == 1 else hide.T
-                vals = values if axis == 1 else values.T
+        changed = True
+        while changed:  # until no row or column has a single hidden cell left exposed
+            changed = False
+            for arr, vals in ((hide, values), (hide.T, values.T)):  # rows, then columns
                 for i in range(arr.shape[0]):
                     if arr[i].sum() == 1:
                         candidates = np.where(~arr[i] & (vals[i] > 0))[0]
                         if len(candidates):
                             arr[i, candidates[np.argmin(vals[i, candidates])]] = True
+                            changed = True
     out = table.copy()
     for j, c in enumerate(cols):
         shown = [str(int(v)) if not np.isnan(v) else "" for v in values[:, j]]

@@ -110,7 +110,7 @@ def run_monthly(
     notebooks_dir: str | Path = "notebooks",
     test_mode: bool = False,
     kernel: str = "analysis",
-    steps: tuple[Step, ...] = STEPS,
+    steps: tuple[Step, ...] | None = None,
     progress: bool = True,
 ) -> RunResult:
     """Execute the monthly report for ``month`` (``YYYY-MM``).
@@ -129,8 +129,8 @@ def run_monthly(
         Small, fast settings; every output carries the test-mode banner.
     kernel : str
         Jupyter kernel name (``make setup`` registers ``analysis``).
-    steps : tuple of Step
-        Notebooks to run.
+    steps : tuple of Step, optional
+        Notebooks to run (default :data:`STEPS`).
     progress : bool
         Show a progress bar.
 
@@ -139,6 +139,7 @@ def run_monthly(
     RunResult
     """
     pd.Period(month, freq="M")  # validates YYYY-MM
+    steps = STEPS if steps is None else steps
     data_dir, out_root = Path(data_dir).resolve(), Path(out_root).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

@@ -328,6 +328,6 @@ def watermark() -> Markdown:
     import platform
 
     v = package_versions()
-    keys = ("analysis", "numpy", "pandas", "statsmodels", "pymc", "geopandas", "papermill")
+    keys = ("numpy", "pandas", "statsmodels", "pymc", "geopandas", "papermill")
     text = ", ".join(f"{k} {v[k]}" for k in keys)
     return Markdown(f"*Python {platform.python_version()}; {text}; analysis {__version__}.*")

@@ -1,0 +1,183 @@
+"""The monthly run: every notebook executes, the manifest is complete, outputs are safe."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from analysis.report.runner import STEPS, Step, run_monthly
+from analysis.report.views import TEST_BANNER
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def test_every_step_ran(monthly_run):
+    assert monthly_run.ok, monthly_run.manifest["steps"]
+    statuses = {s["output"]: s["status"] for s in monthly_run.manifest["steps"]}
+    assert statuses == {f"{s.output}.ipynb": "ok" for s in STEPS}
+    index = (monthly_run.folder / "index.html").read_text()
+    for s in STEPS:
+        assert (monthly_run.folder / f"{s.output}.html").exists()
+        assert f'href="{s.output}.html"' in index
+
+
+def test_manifest_records_provenance(monthly_run):
+    m = json.loads((monthly_run.folder / "manifest.json").read_text())
+    assert m["parameters"]["month"] == "2026-10" and m["parameters"]["test_mode"] is True
+    assert {"crimes.csv.gz", "charges.csv.gz"} <= set(m["data_hashes"])
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in m["data_hashes"].values())
+    assert re.fullmatch(r"[0-9a-f]{40}", m["code"]["commit"])
+    assert m["packages"]["pandas"] != "not installed" and m["python"].startswith("3.")
+    assert m["started"] <= m["finished"] and m["status"] == "ok"
+    for step in m["steps"]:
+        assert step["seconds"] > 0 and step["parameters"]["month"] == "2026-10"
+    assert m["privacy_check"]["status"] == "ok"
+
+
+def test_test_mode_is_bannered_everywhere(monthly_run):
+    for s in STEPS:
+        page = (monthly_run.folder / f"{s.output}.html").read_text()
+        assert page.count(TEST_BANNER) >= 2
+        nb = nbformat.read(monthly_run.folder / f"{s.output}.ipynb", as_version=4)
+        text = json.dumps([c.get("outputs", []) for c in nb.cells])
+        assert TEST_BANNER in text
+
+
+def test_committee_pages_hold_no_identifier_or_code(monthly_run):
+    ids = re.compile(r"\bP[0-9a-f]{16}\b")
+    for page in monthly_run.folder.glob("*.html"):
+        text = page.read_text()
+        assert not ids.search(text), page
+        assert "<script" not in text.lower()
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", text), page
+        assert "import " not in text  # code-free: no input cells
+
+
+def test_executed_notebooks_pass_nbval(monthly_run, tmp_path):
+    """Re-run the executed notebooks (with their test parameters) under nbval-lax."""
+    copies = []
+    for s in STEPS:
+        dst = tmp_path / f"{s.output}.ipynb"
+        shutil.copy(monthly_run.folder / f"{s.output}.ipynb", dst)
+        copies.append(str(dst))
+    shutil.copytree(monthly_run.folder / "artefacts", tmp_path / "artefacts")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-kernel-name",
+            "analysis",
+            *copies,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert re.search(r"\d+ passed", proc.stdout)
+
+
+BROKEN = nbformat.v4.new_notebook(
+    cells=[
+        nbformat.v4.new_code_cell(
+            "month = ''\ndata_dir = ''\nrun_dir = ''\nproject_dir = ''\ntest_mode = True",
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"),
+    ],
+    metadata={"kernelspec": {"name": "analysis", "display_name": "analysis", "language": "python"}},
+)
+
+LEAKY = nbformat.v4.new_notebook(
+    cells=[
+        nbformat.v4.new_code_cell(
+            "month = ''\ndata_dir = ''\nrun_dir = ''\nproject_dir = ''\ntest_mode = True",
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell(
+            "import pandas as pd\n"
+            "pd.read_csv(f'{data_dir}/charges.csv.gz', usecols=['person_id']).head(3)"
+        ),
+    ],
+    metadata=BROKEN.metadata,
+)
+
+
+@pytest.fixture
+def fake_notebooks(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nbformat.write(BROKEN, nbdir / "broken.ipynb")
+    nbformat.write(LEAKY, nbdir / "leaky.ipynb")
+    return nbdir
+
+
+def test_failure_keeps_last_good_report(tmp_path, fake_notebooks):
+    out = tmp_path / "reports"
+    good = out / "2026-10"
+    good.mkdir(parents=True)
+    (good / "index.html").write_text("last good report")
+    result = run_monthly(
+        "2026-10",
+        data_dir=ROOT / "data" / "sample",
+        out_root=out,
+        notebooks_dir=fake_notebooks,
+        steps=(Step("broken", "broken", "B"),),
+        progress=False,
+    )
+    assert not result.ok
+    assert (good / "index.html").read_text() == "last good report"
+    assert result.folder.parent == out / "failed"
+    failed_nb = nbformat.read(result.folder / "broken.ipynb", as_version=4)
+    assert "deliberate failure" in json.dumps(failed_nb.cells[-1].get("outputs", []))
+    step = result.manifest["steps"][0]
+    assert step["status"] == "failed" and "deliberate failure" in step["error"]
+
+
+def test_identifier_in_a_page_fails_the_run(tmp_path, fake_notebooks):
+    out = tmp_path / "reports"
+    result = run_monthly(
+        "2026-10",
+        data_dir=ROOT / "data" / "sample",
+        out_root=out,
+        notebooks_dir=fake_notebooks,
+        steps=(Step("leaky", "leaky", "L"),),
+        progress=False,
+    )
+    assert not result.ok
+    assert result.manifest["privacy_check"]["status"] == "failed"
+    assert not (out / "2026-10").exists()
+
+
+def test_cli_monthly_exit_code_on_failure(tmp_path, fake_notebooks, monkeypatch):
+    from analysis import cli
+    from analysis.report import runner
+
+    monkeypatch.setattr(runner, "STEPS", (Step("broken", "broken", "B"),))
+    code = cli.main(
+        [
+            "monthly",
+            "--month",
+            "2026-10",
+            "--data",
+            str(ROOT / "data" / "sample"),
+            "--out",
+            str(tmp_path / "r"),
+            "--notebooks",
+            str(fake_notebooks),
+            "--quiet",
+        ]
+    )
+    assert code == 1
