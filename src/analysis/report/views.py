@@ -331,3 +331,54 @@ def watermark() -> Markdown:
     keys = ("numpy", "pandas", "statsmodels", "pymc", "geopandas", "papermill")
     text = ", ".join(f"{k} {v[k]}" for k in keys)
     return Markdown(f"*Python {platform.python_version()}; {text}; analysis {__version__}.*")
+
+
+# ---------------------------------------------------------------------------- harm
+
+
+def run_harm_escalation(
+    data_dir: str | Path,
+    run_dir: str | Path,
+    reference_date: date,
+    *,
+    test_mode: bool,
+    capacity: int = 100,
+) -> Path:
+    """Run the harm-escalation model (``analysis harm``) into ``run_dir/artefacts/harm``.
+
+    Aggregates land in that folder; the offender managers' ranked list and any quarantined
+    charge rows land in its ``restricted/`` subfolder, which never reaches the committee.
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    from analysis.cli import build_parser
+
+    out = Path(run_dir) / "artefacts" / "harm"
+    argv = [
+        "harm",
+        "--data",
+        str(data_dir),
+        "--reference-date",
+        reference_date.isoformat(),
+        "--out",
+        str(out),
+        "--as-of",
+        reference_date.isoformat(),
+        "--capacity",
+        str(capacity),
+    ]
+    if test_mode:
+        argv.append("--test-mode")
+    args = build_parser().parse_args(argv)
+    code = args.func(args)
+    if code != 0:
+        raise RuntimeError(f"analysis harm failed with exit code {code}")
+    return out
+
+
+def harm_table(out: str | Path, name: str) -> pd.DataFrame:
+    """Read one of the harm run's aggregate CSV tables (comment lines skipped)."""
+    return pd.read_csv(Path(out) / name, comment="#")

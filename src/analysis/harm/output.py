@@ -1,0 +1,350 @@
+"""Writing a harm run: aggregate committee files outside ``restricted/``, person-level inside.
+
+Outside ``OUT/restricted/`` only aggregates are written (metrics, coefficients, calibration
+bins, decision curves, sensitivity counts, fairness tables, figures, the run log). The
+ranked list for offender managers, the evaluation cohort's predictions and the rejected
+input rows name pseudonymised people and go to ``OUT/restricted/`` only; they never go
+into committee reports. In test mode every file carries :data:`TEST_STAMP`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.harm.constants import TEST_STAMP
+from analysis.harm.pipeline import HarmRun
+from analysis.harm.plots import coefficient_plot, decision_curve_plot, reliability_plot
+
+#: Keys of each model's entry in ``metrics.json``.
+METRIC_KEYS = (
+    "auc",
+    "auc_ci",
+    "pr_auc",
+    "brier",
+    "calibration_slope",
+    "calibration_intercept",
+    "precision_at_k",
+    "recall_at_k",
+    "k",
+)
+
+RESTRICTED_README = """RESTRICTED: person-level data (pseudonymised identifiers).
+
+For offender managers only. Never copy these files into committee reports or any
+publication. The ranked list supports an offer of help; it makes no decision about anyone.
+"""
+
+
+def _clean(obj: object) -> object:
+    """Make a value JSON-safe (NaN and infinity become null)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.date().isoformat()
+    return obj
+
+
+def write_json(obj: object, path: Path) -> Path:
+    """Write JSON (NaN as null)."""
+    path.write_text(json.dumps(_clean(obj), indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path, *, stamp: str = "", index: bool = False) -> Path:
+    """Write a CSV; with a stamp, a first ``stamp`` column carries it on every row."""
+    out = frame.reset_index() if index else frame.copy()
+    if stamp:
+        out.insert(0, "stamp", stamp)
+    out.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _md_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    def fmt(v: object) -> str:
+        if isinstance(v, float | np.floating):
+            return "" if not np.isfinite(v) else f"{v:.{digits}g}"
+        if isinstance(v, list):
+            return "[" + ", ".join(fmt(x) for x in v) + "]"
+        return str(v)
+
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def metrics_json(run: HarmRun, stamp: str = "") -> dict[str, dict[str, object]]:
+    """Return the ``metrics.json`` content: ``{model: {auc, auc_ci, ...}}``."""
+    out = {}
+    for name, m in run.metrics.items():
+        entry = {k: m[k] for k in METRIC_KEYS}
+        if stamp:
+            entry["stamp"] = stamp
+        out[name] = entry
+    return out
+
+
+def performance_table(run: HarmRun) -> pd.DataFrame:
+    """Return every model's metrics with intervals, one row per model."""
+    rows = []
+    for name, m in run.metrics.items():
+        row = {"model": name}
+        for k, v in m.items():
+            if isinstance(v, list):
+                base = k.removesuffix("_ci")
+                row[f"{base}_low"], row[f"{base}_high"] = v
+            else:
+                row[k] = v
+        row["operating_threshold"] = run.operating_points.get(name)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = "") -> str:
+    """Return the committee's one-page summary (Markdown, aggregates only)."""
+    cfg = run.config
+    lines = []
+    if stamp:
+        lines += [f"**{stamp}**", ""]
+    lines += [
+        f"# Harm-escalation model: reference date {cfg.reference_date.date()}",
+        "",
+        f"Harm measure: {cfg.measure.index.label}, counting {cfg.measure.counting.value}. "
+        f"High harm: {cfg.rule.describe()}.",
+        "",
+        "| cohort | reference date | people | threshold (days) | became high harm |",
+        "|---|---|---|---|---|",
+    ]
+    for label, c in run.cohorts.items():
+        pos = "" if c.target is None else str(int(c.target.sum()))
+        lines.append(
+            f"| {label} | {c.reference_date.date()} | {len(c)} | {c.threshold:g} | {pos} |"
+        )
+    perf = performance_table(run)
+    cols = [
+        "model",
+        "auc",
+        "auc_low",
+        "auc_high",
+        "pr_auc",
+        "brier",
+        "calibration_slope",
+        "calibration_intercept",
+        "precision_at_k",
+        "recall_at_k",
+        "k",
+    ]
+    lines += [
+        "",
+        "## Performance on the evaluation cohort",
+        "",
+        _md_table(perf[cols]),
+        "",
+        "Figures: `reliability.png`, `decision_curve.png`, `coefficients.png`.",
+    ]
+    if fairness is not None and len(fairness):
+        default = fairness.loc[fairness["model"] == cfg.rank_model]
+        fcols = [
+            "attribute",
+            "group",
+            "n",
+            "suppressed",
+            "share_flagged",
+            "tpr",
+            "fpr",
+            "calibration_in_the_large",
+            "auc",
+        ]
+        lines += [
+            "",
+            f"## Fairness audit ({cfg.rank_model}, top {cfg.capacity} flagged)",
+            "",
+            "Groups of fewer than 10 people are suppressed. Intervals are in `fairness.csv`.",
+            "",
+            _md_table(default[fcols]),
+        ]
+    if len(run.sensitivity_pairs):
+        lines += [
+            "",
+            "## Sensitivity of the high-harm group to the index and counting rule",
+            "",
+            _md_table(run.sensitivity_groups),
+            "",
+            _md_table(run.sensitivity_pairs),
+        ]
+    if run.truth:
+        t = pd.DataFrame(
+            [
+                {
+                    "cohort/model": k,
+                    **{c: v.get(c) for c in ("spearman", "mean_predicted", "mean_true", "mae")},
+                }
+                for k, v in run.truth.items()
+            ]
+        )
+        lines += ["", "## Synthetic truth (sample data only)", "", _md_table(t)]
+    if run.notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in run.notes]
+    lines += [
+        "",
+        "Charges are not convictions; recorded charges reflect policing as well as offending. "
+        "The model supports an offer of help and makes no decision about anyone. "
+        "Person-level lists are restricted and never part of this report.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_run(
+    run: HarmRun,
+    out: str | Path,
+    *,
+    fairness: pd.DataFrame | None = None,
+    load_summary: dict[str, object] | None = None,
+    rejected: pd.DataFrame | None = None,
+    extra: dict[str, object] | None = None,
+) -> dict[str, Path]:
+    """Write every output of a run.
+
+    Parameters
+    ----------
+    run : HarmRun
+        The run.
+    out : str or Path
+        Output folder (created); person-level files go to ``out/restricted/``.
+    fairness : pandas.DataFrame, optional
+        Fairness table (aggregate, suppressed groups blank).
+    load_summary : dict, optional
+        Reconciliation of the charges file (counts only).
+    rejected : pandas.DataFrame, optional
+        Rejected input rows (person-level: written under ``restricted/``).
+    extra : dict, optional
+        More entries for ``run.json`` (official tables read, for instance).
+
+    Returns
+    -------
+    dict of str to Path
+        Files written.
+    """
+    out = Path(out)
+    restricted = out / "restricted"
+    restricted.mkdir(parents=True, exist_ok=True)
+    stamp = TEST_STAMP if run.config.test_mode else ""
+    files: dict[str, Path] = {}
+    if stamp:
+        files["test_mode"] = out / "TEST_MODE.txt"
+        files["test_mode"].write_text(stamp + "\n")
+    files["metrics"] = write_json(metrics_json(run, stamp), out / "metrics.json")
+    files["performance"] = write_csv(performance_table(run), out / "performance.csv", stamp=stamp)
+    logistic = run.models["logistic"]
+    coefs = logistic.coefficients()
+    files["coefficients"] = write_csv(coefs, out / "coefficients.csv", stamp=stamp)
+    files["coefficients_png"] = coefficient_plot(coefs, out / "coefficients.png", stamp=stamp)
+    dropped = pd.DataFrame(
+        [{"feature": k, "kept": False, "reason": v} for k, v in logistic.design.dropped.items()]
+    )
+    kept = logistic.design.table().assign(kept=True, reason="")
+    files["features"] = write_csv(
+        pd.concat([kept, dropped], ignore_index=True), out / "features.csv", stamp=stamp
+    )
+    bayes = run.models.get("bayes_hierarchical")
+    if bayes is not None:
+        files["bayes_coefficients"] = write_csv(
+            bayes.coefficients(), out / "bayes_coefficients.csv", stamp=stamp
+        )
+        diag = dict(bayes.diagnostics)
+        if stamp:
+            diag["stamp"] = stamp
+        files["bayes_diagnostics"] = write_json(diag, out / "bayes_diagnostics.json")
+    files["calibration"] = write_csv(run.reliability, out / "calibration.csv", stamp=stamp)
+    files["reliability_png"] = reliability_plot(
+        run.reliability, out / "reliability.png", stamp=stamp
+    )
+    files["decision_curve"] = write_csv(run.decision, out / "decision_curve.csv", stamp=stamp)
+    files["decision_curve_png"] = decision_curve_plot(
+        run.decision, out / "decision_curve.png", stamp=stamp
+    )
+    files["sensitivity_index"] = write_csv(
+        run.sensitivity_groups, out / "sensitivity_index.csv", stamp=stamp
+    )
+    files["sensitivity_pairs"] = write_csv(
+        run.sensitivity_pairs, out / "sensitivity_pairs.csv", stamp=stamp
+    )
+    if len(run.counting):
+        files["counting_sensitivity"] = write_csv(
+            run.counting, out / "counting_sensitivity.csv", stamp=stamp
+        )
+    if fairness is not None:
+        files["fairness"] = write_csv(fairness, out / "fairness.csv", stamp=stamp)
+    if run.truth:
+        truth = dict(run.truth)
+        if stamp:
+            truth["stamp"] = stamp
+        files["truth"] = write_json(truth, out / "truth.json")
+        files["truth_calibration"] = write_csv(
+            run.truth_tables, out / "truth_calibration.csv", stamp=stamp
+        )
+    files["committee"] = out / "committee_summary.md"
+    files["committee"].write_text(committee_summary(run, fairness, stamp))
+
+    # person-level: restricted only
+    (restricted / "README.txt").write_text((stamp + "\n\n" if stamp else "") + RESTRICTED_README)
+    files["ranked"] = write_csv(run.scores, restricted / "ranked.csv", stamp=stamp, index=True)
+    files["evaluation_predictions"] = write_csv(
+        run.evaluation, restricted / "evaluation_predictions.csv", stamp=stamp, index=True
+    )
+    if rejected is not None:
+        files["rejected"] = write_csv(rejected, restricted / "charges_rejected.csv", stamp=stamp)
+
+    cfg = run.config
+    meta = {
+        "command": "analysis harm",
+        "stamp": stamp or None,
+        "test_mode": cfg.test_mode,
+        "reference_date": cfg.reference_date,
+        "train_reference_date": cfg.train_date,
+        "evaluation_reference_date": cfg.evaluation_date,
+        "measure": {
+            "name": cfg.measure.name,
+            "index": cfg.measure.index.name,
+            "version": cfg.measure.index.version,
+            "source": cfg.measure.index.source,
+            "approximations": list(cfg.measure.index.notes),
+            "counting": cfg.measure.counting.value,
+        },
+        "high_harm_rule": cfg.rule.describe(),
+        "capacity_k": cfg.capacity,
+        "n_boot": cfg.n_boot,
+        "seed": cfg.seed,
+        "models": list(cfg.models),
+        "rank_model": cfg.rank_model,
+        "sampler": asdict(cfg.sampler),
+        "diagnostic_thresholds": {
+            "max_rhat": cfg.thresholds.max_rhat,
+            "min_ess_bulk": cfg.thresholds.min_ess_bulk,
+            "max_divergences": cfg.thresholds.max_divergences,
+            "enforced": cfg.thresholds.enforce,
+        },
+        "cohorts": {k: c.summary for k, c in run.cohorts.items()},
+        "logistic_fit": logistic.notes,
+        "data": load_summary or {},
+        "notes": run.notes,
+        "timings_seconds": run.timings,
+        **(extra or {}),
+    }
+    files["run"] = out / "run.json"
+    meta["files"] = {k: str(p.relative_to(out)) for k, p in files.items()}
+    write_json(meta, files["run"])
+    return files

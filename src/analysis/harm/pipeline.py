@@ -1,0 +1,395 @@
+"""The harm-escalation run: train at D-24 months, evaluate at D-12 months, score at D.
+
+- **Train** on the cohort at ``D - 24 months`` with outcomes in the 12 months after it.
+- **Evaluate** on the cohort at ``D - 12 months`` with outcomes up to ``D`` (a later,
+  disjoint period: a temporal split).
+- **Score** the cohort at ``D`` (no outcome yet) for the offender managers' ranked list.
+
+Only charges dated before ``D`` are used at all. The run returns everything the writers
+need; nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.offences import load_offence_codes
+from analysis.harm.baselines import PointsScoreModel, PriorHarmModel
+from analysis.harm.bayes import (
+    UNKNOWN_UNIT,
+    BayesianLogisticModel,
+    DiagnosticThresholds,
+    SamplerSettings,
+)
+from analysis.harm.boosting import GradientBoostingModel
+from analysis.harm.cohort import Cohort, HighHarmRule, build_cohort
+from analysis.harm.constants import MODEL_NAMES, TEST_STAMP
+from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
+from analysis.harm.logistic import LogisticModel, main_factors
+from analysis.harm.metrics import decision_curve, evaluate, reliability_table, top_k
+from analysis.harm.model_base import EscalationModel
+from analysis.harm.person import months_before
+from analysis.harm.sensitivity import index_sensitivity
+from analysis.harm.truth import compare_with_truth, truth_at
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MODEL_NAMES", "TEST_STAMP", "HarmConfig", "HarmRun", "run_harm"]
+
+
+@dataclass(frozen=True)
+class HarmConfig:
+    """Everything that defines a run.
+
+    Parameters
+    ----------
+    reference_date : pandas.Timestamp
+        ``D``: the scoring date.
+    measure : HarmMeasure, optional
+        Harm index and counting rule; default Cambridge CHI family medians on all charges.
+    rule : HighHarmRule
+        Definition of high harm.
+    capacity : int
+        Offender managers' caseload ``k``: precision and recall are measured among the top
+        ``k`` and the fairness audit's operating point flags the top ``k``.
+    n_boot : int
+        Bootstrap resamples for intervals.
+    seed : int
+        Seed of bootstraps, boosting and the sampler.
+    models : tuple of str
+        Models to fit (from :data:`MODEL_NAMES`).
+    rank_model : str
+        Model whose probabilities rank the scored cohort (``logistic`` or
+        ``bayes_hierarchical``: both explain their ranks).
+    test_mode : bool
+        Tiny sampler, diagnostics not enforced, outputs stamped :data:`TEST_STAMP`.
+    sampler : SamplerSettings
+        Bayesian sampler settings (replaced by the test settings in test mode).
+    thresholds : DiagnosticThresholds
+        Convergence requirements (not enforced in test mode).
+    extra_measures : tuple of HarmMeasure
+        Further measures for the index sensitivity table (a force's CSS table, say).
+    counting_sensitivity : bool
+        Refit the logistic model with acquittals and NFA dropped, and with convictions only.
+    data_end : pandas.Timestamp, optional
+        Last day covered by the data; default the day before ``D``.
+    """
+
+    reference_date: pd.Timestamp
+    measure: HarmMeasure | None = None
+    rule: HighHarmRule = field(default_factory=HighHarmRule)
+    capacity: int = 200
+    n_boot: int = 1000
+    seed: int = 0
+    models: tuple[str, ...] = MODEL_NAMES
+    rank_model: str = "logistic"
+    test_mode: bool = False
+    sampler: SamplerSettings = field(default_factory=SamplerSettings)
+    thresholds: DiagnosticThresholds = field(default_factory=DiagnosticThresholds)
+    extra_measures: tuple[HarmMeasure, ...] = ()
+    counting_sensitivity: bool = True
+    data_end: pd.Timestamp | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reference_date", pd.Timestamp(self.reference_date))
+        if self.measure is None:
+            object.__setattr__(self, "measure", HarmMeasure(cambridge_chi()))
+        unknown = set(self.models) - set(MODEL_NAMES)
+        if unknown:
+            raise ValueError(f"unknown models {sorted(unknown)}; choose from {MODEL_NAMES}")
+        if "logistic" not in self.models:
+            raise ValueError("the logistic model is the default and cannot be left out")
+        if self.rank_model not in ("logistic", "bayes_hierarchical"):
+            raise ValueError("rank_model must be 'logistic' or 'bayes_hierarchical'")
+        if self.rank_model not in self.models:
+            raise ValueError(f"rank_model {self.rank_model!r} is not among the models")
+        if self.capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        if self.test_mode:
+            object.__setattr__(self, "sampler", SamplerSettings.test_mode(self.seed))
+            object.__setattr__(self, "thresholds", replace(self.thresholds, enforce=False))
+
+    @property
+    def train_date(self) -> pd.Timestamp:
+        """Reference date of the training cohort (``D`` minus two windows)."""
+        return months_before(self.reference_date, 2 * self.rule.window_months)
+
+    @property
+    def evaluation_date(self) -> pd.Timestamp:
+        """Reference date of the evaluation cohort (``D`` minus one window)."""
+        return months_before(self.reference_date, self.rule.window_months)
+
+
+@dataclass
+class HarmRun:
+    """What a run produced (the writers decide what is person-level)."""
+
+    config: HarmConfig
+    cohorts: dict[str, Cohort]
+    models: dict[str, EscalationModel]
+    evaluation: pd.DataFrame
+    scores: pd.DataFrame
+    metrics: dict[str, dict[str, object]]
+    reliability: pd.DataFrame
+    decision: pd.DataFrame
+    operating_points: dict[str, float]
+    sensitivity_groups: pd.DataFrame
+    sensitivity_pairs: pd.DataFrame
+    counting: pd.DataFrame
+    truth: dict[str, dict[str, object]] = field(default_factory=dict)
+    truth_tables: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def unit_of(people: pd.DataFrame, lsoa_units: pd.Series | None) -> np.ndarray:
+    """Return each person's offender-management unit from their home LSOA."""
+    if lsoa_units is None:
+        return np.full(len(people), UNKNOWN_UNIT, dtype=object)
+    unit = people["home_lsoa"].map(lsoa_units)
+    return unit.fillna(UNKNOWN_UNIT).astype(str).to_numpy(dtype=object)
+
+
+def make_model(name: str, config: HarmConfig) -> EscalationModel:
+    """Return an unfitted model by name."""
+    if name == "logistic":
+        return LogisticModel()
+    if name == "bayes_hierarchical":
+        return BayesianLogisticModel(config.sampler, config.thresholds)
+    if name == "gradient_boosting":
+        return GradientBoostingModel(seed=config.seed)
+    if name == "points_score":
+        return PointsScoreModel()
+    if name == "prior_harm":
+        return PriorHarmModel()
+    raise ValueError(f"unknown model {name!r}")
+
+
+def _cohorts(
+    charges: pd.DataFrame,
+    config: HarmConfig,
+    measure: HarmMeasure,
+    codes: pd.DataFrame,
+    data_end: pd.Timestamp,
+    *,
+    score: bool = True,
+) -> dict[str, Cohort]:
+    w = measure.weigh(charges, codes)
+    args = {"measure": measure, "rule": config.rule, "codes": codes, "weights": w}
+    out = {
+        "train": build_cohort(charges, config.train_date, data_end=data_end, **args),
+        "evaluate": build_cohort(charges, config.evaluation_date, data_end=data_end, **args),
+    }
+    if score:
+        out["score"] = build_cohort(charges, config.reference_date, with_target=False, **args)
+    return out
+
+
+def _counting_rows(
+    charges: pd.DataFrame, config: HarmConfig, codes: pd.DataFrame, data_end: pd.Timestamp
+) -> pd.DataFrame:
+    rows = []
+    for rule in CountingRule:
+        measure = HarmMeasure(config.measure.index, rule)
+        c = _cohorts(charges, config, measure, codes, data_end, score=False)
+        tr, ev = c["train"], c["evaluate"]
+        row: dict[str, object] = {
+            "measure": measure.name,
+            "counting": rule.value,
+            "default": rule == config.measure.counting,
+            "train_threshold_days": tr.threshold,
+            "evaluation_threshold_days": ev.threshold,
+            "train_cohort": len(tr),
+            "train_positives": int(tr.target.sum()),
+            "evaluation_cohort": len(ev),
+            "evaluation_positives": int(ev.target.sum()),
+        }
+        try:
+            model = LogisticModel().fit(tr.features, tr.target.to_numpy(), None)
+            p = model.predict(ev.features)
+            m = evaluate(ev.target.to_numpy(), p, k=config.capacity, n_boot=0)
+            row.update(
+                {
+                    k: m[k]
+                    for k in (
+                        "auc",
+                        "pr_auc",
+                        "brier",
+                        "calibration_slope",
+                        "calibration_intercept",
+                        "precision_at_k",
+                        "recall_at_k",
+                    )
+                }
+            )
+            row["note"] = ""
+        except (RuntimeError, ValueError) as exc:
+            row["note"] = f"logistic model not fitted: {exc}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_harm(
+    charges: pd.DataFrame,
+    config: HarmConfig,
+    *,
+    lsoa_units: pd.Series | None = None,
+    truth: pd.DataFrame | None = None,
+    codes: pd.DataFrame | None = None,
+) -> HarmRun:
+    """Train, evaluate and score the harm-escalation models.
+
+    Parameters
+    ----------
+    charges : pandas.DataFrame
+        Canonical charges (accepted rows of :func:`analysis.data.load_charges`); rows
+        dated on or after ``D`` are set aside unread.
+    config : HarmConfig
+        The run's definition.
+    lsoa_units : pandas.Series, optional
+        Offender-management unit by LSOA code (for the Bayesian model's pooling).
+    truth : pandas.DataFrame, optional
+        Synthetic escalation truth (:func:`analysis.harm.truth.load_escalation_truth`).
+    codes : pandas.DataFrame, optional
+        Offence code table; default the packaged table.
+
+    Returns
+    -------
+    HarmRun
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    codes = load_offence_codes() if codes is None else codes
+    D = config.reference_date
+    date = charges["charge_date"].to_numpy(dtype="datetime64[ns]")
+    later = date >= np.datetime64(D)
+    if later.any():
+        notes.append(f"{int(later.sum())} charges dated on or after {D.date()} were not used")
+    charges = charges.loc[~later]
+    data_end = pd.Timestamp(config.data_end) if config.data_end else D - pd.Timedelta(days=1)
+    if len(charges) and charges["charge_date"].max() < data_end - pd.Timedelta(days=31):
+        notes.append(
+            f"the last charge is dated {charges['charge_date'].max().date()}, more than a "
+            f"month before {data_end.date()}: check that the extract covers the period"
+        )
+    measure = config.measure
+    unweighted = measure.index.unweighted(charges, codes)
+    if len(unweighted):
+        notes.append(
+            "charges without a weight in "
+            + measure.index.label
+            + " (counted as 0 days): "
+            + ", ".join(f"{k}: {v}" for k, v in unweighted.items())
+        )
+
+    cohorts = _cohorts(charges, config, measure, codes, data_end)
+    train, ev, sc = cohorts["train"], cohorts["evaluate"], cohorts["score"]
+    if train.target.sum() < 10:
+        raise ValueError(
+            f"only {int(train.target.sum())} people in the training cohort became high harm: "
+            "too few to fit a model"
+        )
+    units = {k: unit_of(c.people, lsoa_units) for k, c in cohorts.items()}
+    timings["cohorts"] = time.perf_counter() - t0
+
+    models: dict[str, EscalationModel] = {}
+    evaluation = pd.DataFrame(index=ev.features.index)
+    evaluation["target"] = ev.target.astype(int)
+    scores = pd.DataFrame(index=sc.features.index)
+    for name in config.models:
+        t = time.perf_counter()
+        model = make_model(name, config)
+        model.fit(train.features, train.target.to_numpy(), units["train"])
+        models[name] = model
+        evaluation[name] = model.predict(ev.features, units["evaluate"])
+        scores[name] = model.predict(sc.features, units["score"])
+        timings[f"fit_{name}"] = time.perf_counter() - t
+        if name == "bayes_hierarchical" and model.failures:
+            notes.append(
+                "Bayesian diagnostics failed (not enforced in test mode): "
+                + "; ".join(model.failures)
+            )
+
+    t = time.perf_counter()
+    y = evaluation["target"].to_numpy()
+    metrics, rel, dec, ops = {}, [], [], {}
+    for i, name in enumerate(config.models):
+        p = evaluation[name].to_numpy()
+        metrics[name] = evaluate(
+            y, p, k=config.capacity, n_boot=config.n_boot, seed=config.seed + 10 * i
+        )
+        rel.append(reliability_table(y, p).assign(model=name))
+        dec.append(decision_curve(y, p).assign(model=name))
+        flagged = top_k(p, config.capacity)
+        ops[name] = float(p[flagged].min()) if flagged.any() else float("nan")
+    timings["evaluation"] = time.perf_counter() - t
+
+    rank = config.rank_model
+    contributions = models[rank].contributions(sc.features)
+    factors = main_factors(contributions, sc.features)
+    ranked = pd.DataFrame({"probability": scores[rank]}).join(factors)
+    ranked = ranked.sort_values("probability", ascending=False, kind="stable")
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    ranked["within_capacity"] = ranked["rank"] <= config.capacity
+    ranked["unit"] = pd.Series(units["score"], index=sc.features.index).reindex(ranked.index)
+
+    t = time.perf_counter()
+    base = [measure]
+    if config.counting_sensitivity:
+        base += [HarmMeasure(measure.index, r) for r in CountingRule if r != measure.counting]
+    names = {m.name for m in base}
+    measures = base + [m for m in config.extra_measures if m.name not in names]
+    groups, pairs = index_sensitivity(charges, D, measures, config.rule)
+    counting = (
+        _counting_rows(charges, config, codes, data_end)
+        if config.counting_sensitivity
+        else pd.DataFrame()
+    )
+    timings["sensitivity"] = time.perf_counter() - t
+
+    truth_summary: dict[str, dict[str, object]] = {}
+    truth_tables = []
+    if truth is not None:
+        if measure.index.name != "cambridge_chi" or measure.counting != CountingRule.CHARGES:
+            notes.append(
+                "the synthetic truth is defined with the Cambridge CHI counting all charges; "
+                f"this run uses {measure.name}"
+            )
+        for label, cohort, frame in (("evaluate", ev, evaluation), ("score", sc, scores)):
+            tr = truth_at(truth, cohort.reference_date)
+            if tr.empty:
+                continue
+            for name in config.models:
+                s, table = compare_with_truth(frame[name], tr)
+                s["reference_date"] = cohort.reference_date.date().isoformat()
+                s["truth_threshold_chi_days"] = float(tr["threshold_chi_days"].iloc[0])
+                s["threshold_days"] = cohort.threshold
+                truth_summary[f"{label}/{name}"] = s
+                truth_tables.append(table.assign(cohort=label, model=name))
+    timings["total"] = time.perf_counter() - t0
+    run = HarmRun(
+        config=config,
+        cohorts=cohorts,
+        models=models,
+        evaluation=evaluation,
+        scores=ranked,
+        metrics=metrics,
+        reliability=pd.concat(rel, ignore_index=True),
+        decision=pd.concat(dec, ignore_index=True),
+        operating_points=ops,
+        sensitivity_groups=groups,
+        sensitivity_pairs=pairs,
+        counting=counting,
+        truth=truth_summary,
+        truth_tables=pd.concat(truth_tables, ignore_index=True) if truth_tables else pd.DataFrame(),
+        notes=notes,
+        timings=timings,
+    )
+    log.info("harm run finished in %.1f s", timings["total"])
+    return run

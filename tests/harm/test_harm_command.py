@@ -1,0 +1,186 @@
+"""The ``analysis harm`` command on the sample, in test mode (a tiny Bayesian fit).
+
+One run is shared by the tests of this module. It checks the output contract, that nothing
+person-level leaves ``restricted/``, the test-mode stamp, and the results against the
+sample's escalation truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.harm.command import add_harm_parser
+from analysis.harm.pipeline import MODEL_NAMES, TEST_STAMP
+from analysis.harm.truth import load_escalation_truth
+
+METRIC_KEYS = {
+    "auc",
+    "auc_ci",
+    "pr_auc",
+    "brier",
+    "calibration_slope",
+    "calibration_intercept",
+    "precision_at_k",
+    "recall_at_k",
+    "k",
+}
+PSEUDONYM = re.compile(r"P[0-9a-f]{16}")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="analysis")
+    sub = p.add_subparsers(dest="command", required=True)
+    add_harm_parser(sub)
+    return p
+
+
+def run(argv):
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory, sample_dir):
+    folder = tmp_path_factory.mktemp("harm")
+    rc = run(
+        [
+            "harm",
+            "--data",
+            str(sample_dir),
+            "--reference-date",
+            "2025-10-01",
+            "--out",
+            str(folder),
+            "--as-of",
+            "2026-09-30",
+            "--capacity",
+            "150",
+            "--test-mode",
+        ]
+    )
+    assert rc == 0
+    return folder
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        parser().parse_args(["harm", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: analysis harm" in text and "--test-mode" in text and "--css-table" in text
+
+
+def test_css_index_needs_a_table(sample_dir, tmp_path):
+    with pytest.raises(ValueError, match="no ONS Crime Severity Score weights ship"):
+        run(
+            ["harm", "--data", str(sample_dir), "--reference-date", "2025-10-01",
+             "--out", str(tmp_path), "--index", "ons_css"]
+        )  # fmt: skip
+
+
+def test_metrics_json_contract(out):
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(metrics) == list(MODEL_NAMES)
+    for m in metrics.values():
+        assert set(m) == METRIC_KEYS | {"stamp"} and m["stamp"] == TEST_STAMP
+        assert 0.5 < m["auc"] < 1 and m["auc_ci"][0] < m["auc"] < m["auc_ci"][1]
+        assert 0 < m["brier"] < 0.05 and m["k"] == 150
+        assert 0 <= m["precision_at_k"] <= 1 and 0 <= m["recall_at_k"] <= 1
+    # the models beat prior harm alone on this sample
+    assert metrics["logistic"]["auc"] > metrics["prior_harm"]["auc"] + 0.05
+    assert abs(metrics["bayes_hierarchical"]["auc"] - metrics["logistic"]["auc"]) < 0.02
+
+
+def test_tables_and_figures(out):
+    coef = pd.read_csv(out / "coefficients.csv")
+    assert {"term", "coef", "ci_low", "ci_high", "odds_ratio", "p_value"} <= set(coef.columns)
+    assert (coef["ci_low"] < coef["coef"]).all() and (coef["coef"] < coef["ci_high"]).all()
+    assert not {"sex", "ethnic_group", "age_band"} & set(coef["term"])
+    fair = pd.read_csv(out / "fairness.csv")
+    assert {"suppressed", "note", "tpr", "fpr", "share_flagged", "auc"} <= set(fair.columns)
+    assert {"sex", "age_band", "ethnic_group"} <= set(fair["attribute"])
+    shown = fair.loc[~fair["suppressed"]]
+    assert (shown["n"] >= 10).all()
+    assert fair.loc[fair["suppressed"], "n"].isna().all()
+    for name in ("reliability.png", "decision_curve.png", "fairness.png", "coefficients.png"):
+        assert (out / name).stat().st_size > 10_000
+    diag = json.loads((out / "bayes_diagnostics.json").read_text())
+    assert diag["sampler"] == "nutpie" and diag["thresholds"]["enforced"] is False
+    assert {"max_rhat", "min_ess_bulk", "divergences"} <= set(diag)
+
+
+def test_thresholds_and_cohorts_match_the_truth(out, sample_dir):
+    meta = json.loads((out / "run.json").read_text())
+    truth = load_escalation_truth(sample_dir / "truth" / "escalation.csv.gz")
+    given = truth.groupby("reference_date")["threshold_chi_days"].first()
+    sizes = truth.groupby("reference_date").size()
+    for cohort in meta["cohorts"].values():
+        day = cohort["reference_date"]
+        assert cohort["threshold_days"] == given[day]
+        assert abs(cohort["cohort"] - sizes[day]) <= 5  # a few charges are quarantined
+    t = json.loads((out / "truth.json").read_text())
+    for model in ("logistic", "bayes_hierarchical", "gradient_boosting"):
+        assert t[f"evaluate/{model}"]["spearman"] > 0.2
+        assert t[f"evaluate/{model}"]["matched"] >= sizes["2024-10-01"] - 5
+        assert (
+            abs(t[f"evaluate/{model}"]["mean_predicted"] - t[f"evaluate/{model}"]["mean_true"])
+            < 0.01
+        )
+
+
+def test_every_output_is_stamped(out):
+    assert (out / "TEST_MODE.txt").read_text().strip() == TEST_STAMP
+    for path in out.rglob("*"):
+        if path.suffix == ".csv":
+            assert pd.read_csv(path, nrows=1)["stamp"].iloc[0] == TEST_STAMP, path
+        elif path.suffix in (".json", ".md", ".txt"):
+            assert TEST_STAMP in path.read_text(), path
+
+
+def test_nothing_person_level_outside_restricted(out, sample_dir):
+    for path in out.rglob("*"):
+        if path.is_dir() or "restricted" in path.relative_to(out).parts:
+            continue
+        if path.suffix in (".csv", ".json", ".md", ".txt"):
+            assert not PSEUDONYM.search(path.read_text()), path
+    ranked = pd.read_csv(out / "restricted" / "ranked.csv")
+    assert ranked["person_id"].str.fullmatch(PSEUDONYM).all()
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    assert np.all(np.diff(ranked["probability"]) <= 0)
+    assert ranked["within_capacity"].sum() == 150
+    assert ranked["factor_1"].notna().all()
+    assert (out / "restricted" / "charges_rejected.csv").exists()
+    assert len(pd.read_csv(out / "restricted" / "charges_rejected.csv")) == 53
+
+
+def test_official_tables_enter_the_sensitivity_table(sample_dir, tmp_path):
+    # made-up weights for the test only: not ONS or Cambridge figures
+    css = tmp_path / "css.csv"
+    css.write_text("Offence code,Weight\n1,7000\n8N,150\n34B,400\n10D,80\n46,2\n92E,3\n")
+    chi = tmp_path / "chi.csv"
+    chi.write_text("code,days\n8N,400\n")
+    out = tmp_path / "out"
+    argv = ["harm", "--data", str(sample_dir), "--reference-date", "2025-10-01",
+            "--out", str(out), "--as-of", "2026-09-30", "--models", "logistic",
+            "--css-table", str(css), "--chi-table", str(chi), "--test-mode"]  # fmt: skip
+    assert run(argv) == 0
+    groups = pd.read_csv(out / "sensitivity_index.csv")
+    names = set(groups["measure"])
+    assert {
+        "cambridge_chi/charges",
+        "cambridge_chi/convictions",
+        "ons_css/charges",
+        "cambridge_chi[cambridge-chi-family-medians-v1]/charges",
+        "cambridge_chi[cambridge-chi-family-medians-v1]/convictions",
+    } <= names
+    pairs = pd.read_csv(out / "sensitivity_pairs.csv")
+    assert len(pairs) == len(groups) * (len(groups) - 1) // 2
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["measure"]["version"].startswith("cambridge_chi-sha256:")
+    assert len(meta["official_tables"]["css_table"]["sha256"]) == 64
