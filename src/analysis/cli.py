@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_monthly)
 
-    from analysis.harm.command import add_harm_parser
+    from analysis.report.harm_command import add_harm_parser
 
     add_harm_parser(sub)
     return parser

@@ -26,7 +26,7 @@ def layer(module: str) -> str:
 
 def test_harm_library_imports_only_data_space_and_itself():
     for path in sorted((SRC / "harm").glob("*.py")):
-        allowed = {"data", "space", "harm"} | ({"fairness"} if path.name == "command.py" else set())
+        allowed = {"data", "space", "harm"}
         bad = {m for m in imports(path) if layer(m) not in allowed}
         assert not bad, f"{path.name} imports {bad}"
 

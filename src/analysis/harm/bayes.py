@@ -48,7 +48,7 @@ class SamplerSettings:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    target_accept: float = 0.95
+    target_accept: float = 0.99
     seed: int = 0
 
     @classmethod

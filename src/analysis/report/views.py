@@ -354,7 +354,9 @@ def run_harm_escalation(
     Path
         The output folder.
     """
-    from analysis.cli import build_parser
+    import argparse
+
+    from analysis.report.harm_command import add_harm_parser
 
     out = Path(run_dir) / "artefacts" / "harm"
     argv = [
@@ -372,7 +374,9 @@ def run_harm_escalation(
     ]
     if test_mode:
         argv.append("--test-mode")
-    args = build_parser().parse_args(argv)
+    parser = argparse.ArgumentParser(prog="analysis")
+    add_harm_parser(parser.add_subparsers())
+    args = parser.parse_args(argv)
     code = args.func(args)
     if code != 0:
         raise RuntimeError(f"analysis harm failed with exit code {code}")

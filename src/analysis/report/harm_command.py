@@ -1,9 +1,8 @@
 """The ``analysis harm`` subcommand (registered by the CLI with :func:`add_harm_parser`).
 
-This module is the command-line adapter of the harm-escalation work and sits at the CLI
-layer: it is the one place under ``analysis.harm`` that calls the fairness audit
-(``analysis.fairness``), because the command must write ``fairness.csv``. The library
-modules of ``analysis.harm`` never import ``analysis.fairness``.
+It combines the harm-escalation run (``analysis.harm``) with its fairness audit
+(``analysis.fairness``) and writes committee and restricted outputs, so it lives in the
+report stage, which may import every earlier stage; ``harm`` never imports ``fairness``.
 """
 
 from __future__ import annotations
@@ -143,7 +142,9 @@ def add_harm_parser(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
     b.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
     b.add_argument("--chains", type=int, default=4, help="chains")
-    b.add_argument("--target-accept", type=float, default=0.95, help="NUTS target acceptance")
+    b.add_argument(
+        "--target-accept", type=float, default=0.99, help="NUTS target acceptance (default 0.99)"
+    )
     b.add_argument("--max-rhat", type=float, default=1.01, help="fail when r-hat exceeds this")
     b.add_argument("--min-ess", type=float, default=400, help="fail when bulk ESS is below this")
     b.add_argument(
