@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.report.harm_command import add_harm_parser
 from analysis.harm.pipeline import MODEL_NAMES, TEST_STAMP
 from analysis.harm.truth import load_escalation_truth
+from analysis.report.harm_command import add_harm_parser
 
 METRIC_KEYS = {
     "auc",
