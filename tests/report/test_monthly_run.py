@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from analysis.report.runner import STEPS, Step, run_monthly
 from analysis.report.views import TEST_BANNER
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_step_ran(monthly_run):

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
 from analysis.forecast.base import Forecaster
 from analysis.forecast.panel import ForecastContext
 from analysis.forecast.total import forecast_total
-
-_SAMPLES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def unit_sample_points(units: gpd.GeoDataFrame, per_side: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -34,9 +33,6 @@ def unit_sample_points(units: gpd.GeoDataFrame, per_side: int = 3) -> tuple[np.n
     owner : numpy.ndarray
         Unit index of each point.
     """
-    key = id(units)
-    if key in _SAMPLES:
-        return _SAMPLES[key]
     geoms = units.geometry.to_numpy()
     b = shapely.bounds(geoms)
     f = (np.arange(per_side) + 0.5) / per_side
@@ -52,7 +48,6 @@ def unit_sample_points(units: gpd.GeoDataFrame, per_side: int = 3) -> tuple[np.n
         rp = shapely.point_on_surface(geoms[missing])
         pts = np.vstack([pts, np.column_stack([shapely.get_x(rp), shapely.get_y(rp)])])
         owner = np.concatenate([owner, missing])
-    _SAMPLES[key] = (pts, owner)
     return pts, owner
 
 
@@ -74,6 +69,15 @@ def _spread(score: np.ndarray, ctx: ForecastContext, total_periods: int) -> np.n
     if s <= 0:
         return np.full(ctx.n_units, total / ctx.n_units)
     return total * score / s
+
+
+def _pairs_within(ev: pd.DataFrame, pts: np.ndarray, radius: float) -> np.ndarray:
+    """Event-point pairs closer than ``radius``, zero distances included.
+
+    Returns a structured array with ``i`` (event), ``j`` (point) and ``v`` (distance).
+    """
+    tree = cKDTree(ev[["x", "y"]].to_numpy())
+    return tree.sparse_distance_matrix(cKDTree(pts), radius, output_type="ndarray")
 
 
 def quartic_kernel(d: np.ndarray, h: float) -> np.ndarray:
@@ -105,10 +109,7 @@ class KernelDensity(Forecaster):
         pts, owner = unit_sample_points(ctx.units)
         density = np.zeros(len(pts))
         if len(ev):
-            tree = cKDTree(ev[["x", "y"]].to_numpy())
-            pairs = tree.sparse_distance_matrix(
-                cKDTree(pts), self.bandwidth_m, output_type="ndarray"
-            )
+            pairs = _pairs_within(ev, pts, self.bandwidth_m)
             np.add.at(density, pairs["j"], quartic_kernel(pairs["v"], self.bandwidth_m))
         return _spread(_integrate(ctx.units, density, owner), ctx, self.total_periods)
 
@@ -135,10 +136,7 @@ class ProMap(Forecaster):
         score = np.zeros(len(pts))
         if len(ev):
             weeks = np.floor((ctx.t0 - ev["t"].to_numpy()) / 7.0)
-            tree = cKDTree(ev[["x", "y"]].to_numpy())
-            pairs = tree.sparse_distance_matrix(
-                cKDTree(pts), self.bandwidth_m, output_type="ndarray"
-            )
+            pairs = _pairs_within(ev, pts, self.bandwidth_m)
             w = 1.0 / ((1.0 + pairs["v"] / self.distance_unit_m) * (1.0 + weeks[pairs["i"]]))
             np.add.at(score, pairs["j"], w)
         return _spread(_integrate(ctx.units, score, owner), ctx, self.total_periods)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from analysis.harm.output import METRIC_KEYS
+
 #: Leaderboards summarised for the committee: (folder, label).
 BOARDS = (
     ("synthetic_knife_1km2", "knife crime with injury, 1 km², synthetic"),
@@ -87,21 +89,7 @@ def harm_section(artefacts: str | Path) -> None:
         return
     metrics = json.loads((harm / "metrics.json").read_text())
     table = pd.DataFrame(metrics).T
-    cols = [
-        c
-        for c in (
-            "auc",
-            "auc_ci",
-            "pr_auc",
-            "brier",
-            "calibration_slope",
-            "calibration_intercept",
-            "precision_at_k",
-            "recall_at_k",
-            "k",
-        )
-        if c in table.columns
-    ]
+    cols = [c for c in METRIC_KEYS if c in table.columns]
     display(Markdown("Performance on the later (evaluation) cohort:"))
     display(table[cols])
     if (harm / "fairness.csv").exists():
