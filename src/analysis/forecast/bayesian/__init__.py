@@ -1,0 +1,12 @@
+"""Bayesian spatio-temporal count models (PyMC, sampled with nutpie by default).
+
+The path through this package follows a fit:
+
+``structure``   the spatial graph: ICAR edges, components, BYM2 scaling, time knots
+``priors``      penalised-complexity priors (Simpson et al. 2017; Riebler et al. 2016)
+``model``       :class:`ModelSpec` and the PyMC model it builds
+``sampling``    fitting with nutpie or PyMC and the convergence checks that fail loudly
+``predictive``  posterior predictive rates for the next period, forecast tables
+``forecaster``  :class:`BayesianForecaster`, the harness's interface to all of the above
+"""
+

@@ -1,0 +1,401 @@
+"""The model family and the PyMC model each member builds.
+
+For unit ``i`` and period ``t`` of a window of ``W`` periods before the origin::
+
+    y[i, t] ~ Poisson(mu[i, t])            or NegativeBinomial(mu[i, t], size)
+    log mu[i, t] = offset[i] + centre + b0          (log area, log mean rate, intercept)
+                 + tau[t] + season[t mod 13]        (force-wide level: AR(1) or RW1)
+                 + b[i]                             (static spatial effect: BYM2)
+                 + level[i, block(t)]               (each unit's own evolving level)
+
+The last term is the space-time interaction: a local level per unit, constant within
+blocks of periods that are short near the origin (``recent_blocks``, e.g. 6, 4, 2, 1, 1)
+and ``block_every`` long before. It is 0 in the oldest block and moves between blocks by
+a random-walk step with variance ``sigma_level**2 * gap / 13`` (``gap`` the distance in
+periods between block centres), independent across units (a low-rank Knorr-Held type II
+interaction) or a scaled ICAR field, so that each unit's level is shrunk towards its
+neighbours' (a low-rank type IV interaction: RW1 in time times ICAR in space). The newest
+block's level, one more random-walk step ahead, is where a forecast starts.
+
+With the Poisson likelihood the log likelihood factorises over blocks::
+
+    sum_i a_i Y_i + sum_t c_t Y_t + sum_ik level_ik Y_ik - sum_ik exp(a_i + level_ik) E_k
+
+(``a_i`` the unit terms, ``c_t`` the period terms, ``Y`` the count sums and ``E_k`` the
+sum of ``exp(c_t)`` over block ``k``), so a gradient costs ``O(n_units * n_blocks)``,
+not ``O(n_units * window)``. The negative binomial needs every cell and costs more.
+
+Every latent field is non-centred. Periods of the window before the data begin are masked
+out of the likelihood, so the shapes, and with them the compiled model, stay the same across
+the origins of a backtest. Only neighbour pairs (never an ``N x N`` matrix) enter the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from analysis.forecast.bayesian.priors import bym2_rho_logp, bym2_rho_rate, sigma_rate
+from analysis.forecast.bayesian.structure import SpatialStructure, block_sizes
+
+__all__ = ["HYPERPARAMETERS", "ModelSpec", "build_model"]
+
+#: Periods per year: the random-walk step of a local level has variance sigma**2 per year.
+YEAR = 13
+#: Scalar parameters checked for convergence when present.
+HYPERPARAMETERS = (
+    "b0",
+    "sigma_time",
+    "phi_time",
+    "sigma_season",
+    "sigma_space",
+    "rho_space",
+    "sigma_level",
+    "inv_sqrt_size",
+    "beta",
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One member of the model family, chosen by parameter.
+
+    Attributes
+    ----------
+    likelihood : {"poisson", "negbin"}
+        Count likelihood. The negative binomial has one size; its prior is on
+        ``1 / sqrt(size)`` (PC-type exponential, base model Poisson).
+    temporal : {"ar1", "rw1"}
+        Force-wide level over periods.
+    seasonal : bool
+        Add a 13-period (4-weekly) seasonal effect.
+    spatial : {"bym2", "icar", "iid", "none"}
+        Static spatial effect: BYM2, its purely structured limit (scaled ICAR, islands
+        independent), independent effects, or none.
+    interaction : {"icar", "iid", "none"}
+        Structure of the local-level steps (see the module docstring).
+    recent_blocks : tuple of int
+        Lengths of the newest blocks of the local level, oldest first.
+    block_every : int
+        Length of the older blocks.
+    window : int
+        Periods of history fitted (the last ``window`` before the origin).
+    offset : {"area", "none"}
+        ``log(area)`` offset, so that clipped edge cells are rates per km².
+    covariates : tuple of str
+        Unit covariates (columns of the panel's covariates), standardised, with N(0, 1)
+        coefficients.
+    sigma_space_upper, sigma_level_upper, sigma_time_upper, sigma_season_upper : float
+        ``U`` of the PC priors ``P(sigma > U) = 0.01`` (log-rate scale).
+    rho_upper, rho_alpha : float
+        PC prior of the BYM2 mixing parameter, ``P(rho < U) = alpha``.
+    """
+
+    likelihood: Literal["poisson", "negbin"] = "poisson"
+    temporal: Literal["ar1", "rw1"] = "ar1"
+    seasonal: bool = True
+    spatial: Literal["bym2", "icar", "iid", "none"] = "bym2"
+    interaction: Literal["icar", "iid", "none"] = "icar"
+    recent_blocks: tuple[int, ...] = (6, 4, 2, 1, 1)
+    block_every: int = 13
+    window: int = 78
+    offset: Literal["area", "none"] = "area"
+    covariates: tuple[str, ...] = ()
+    sigma_space_upper: float = 1.0
+    sigma_level_upper: float = 0.5
+    sigma_time_upper: float = 0.3
+    sigma_season_upper: float = 0.3
+    rho_upper: float = 0.5
+    rho_alpha: float = 2 / 3
+
+    def __post_init__(self) -> None:
+        choices = {
+            "likelihood": ("poisson", "negbin"),
+            "temporal": ("ar1", "rw1"),
+            "spatial": ("bym2", "icar", "iid", "none"),
+            "interaction": ("icar", "iid", "none"),
+            "offset": ("area", "none"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.window < 2 or self.block_every < 1 or any(b < 1 for b in self.recent_blocks):
+            raise ValueError("window must be at least 2 and every block at least 1 period")
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+        object.__setattr__(self, "recent_blocks", tuple(int(b) for b in self.recent_blocks))
+
+    def blocks(self) -> np.ndarray:
+        """Return the block lengths of the local level over the window, oldest first."""
+        return block_sizes(self.window, self.recent_blocks, self.block_every)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the specification as a plain dict (for manifests)."""
+        return asdict(self)
+
+    def label(self) -> str:
+        """Return a short readable name, e.g. ``poisson-ar1-bym2-icar``."""
+        inter = "" if self.interaction == "none" else self.interaction
+        parts = [self.likelihood, self.temporal, self.spatial, inter or "static"]
+        return "-".join(parts) + ("" if self.seasonal else "-noseason")
+
+
+def _centred(field: pt.TensorVariable, s: SpatialStructure) -> pt.TensorVariable:
+    """Return ``field`` with each component's mean removed (islands untouched).
+
+    The ICAR density does not see a component's mean, so the model uses the centred field
+    (exactly sum-to-zero) and the mean is left to its unit-scale prior, where it cannot
+    trade off against the intercept.
+    """
+    if len(s.constraint_groups) == 1 and s.constraint_groups[0].size == s.n_units:
+        return field - field.mean(axis=-1, keepdims=True)
+    for idx in s.constraint_groups:
+        part = field[..., idx]
+        field = pt.set_subtensor(field[..., idx], part - part.mean(axis=-1, keepdims=True))
+    return field
+
+
+def _icar_potential(name: str, field: pt.TensorVariable, s: SpatialStructure) -> None:
+    """Add the ICAR log density of ``field`` (last axis: units) as a potential.
+
+    Pairwise differences over edges and a standard normal for islands. The density is flat
+    along each component's constant direction; a unit-scale normal prior on that direction
+    (the component sum over ``sqrt(n)``) keeps the field near sum-to-zero without the stiff
+    geometry of the usual ``N(0, 0.001 n)`` soft constraint. ``field`` may have leading
+    dimensions (independent fields).
+    """
+    diff = field[..., s.node1] - field[..., s.node2]
+    logp = -0.5 * pt.sum(diff**2)
+    if s.islands.any():
+        logp = logp - 0.5 * pt.sum(field[..., np.flatnonzero(s.islands)] ** 2)
+    for idx in s.constraint_groups:
+        logp = logp - 0.5 * pt.sum(pt.sum(field[..., idx], axis=-1) ** 2) / idx.size
+    pm.Potential(name, logp)
+
+
+def block_index(spec: ModelSpec, window: int) -> np.ndarray:
+    """Return the block of each period of a window (all 0 without an interaction)."""
+    if spec.interaction == "none":
+        return np.zeros(window, dtype=np.int64)
+    sizes = block_sizes(window, spec.recent_blocks, spec.block_every)
+    return np.repeat(np.arange(sizes.size), sizes)
+
+
+def build_model(
+    spec: ModelSpec,
+    structure: SpatialStructure,
+    *,
+    counts: np.ndarray,
+    observed: np.ndarray,
+    season: np.ndarray,
+    log_offset: np.ndarray,
+    covariates: np.ndarray | None = None,
+) -> pm.Model:
+    """Build the PyMC model of ``spec`` for one window of counts.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model.
+    structure : SpatialStructure
+        The units' graph.
+    counts : numpy.ndarray
+        ``(n_units, window)`` counts, oldest period first; masked periods hold 0.
+    observed : numpy.ndarray
+        ``(window,)`` 1 where the period is data, 0 where it is padding before the data.
+    season : numpy.ndarray
+        ``(window,)`` period of the year (0..12) of each column.
+    log_offset : numpy.ndarray
+        ``(n_units,)`` log offset.
+    covariates : numpy.ndarray, optional
+        ``(n_units, n_covariates)`` standardised covariates.
+
+    Returns
+    -------
+    pymc.Model
+        Its data containers (see :func:`model_data`) can be swapped for another origin's
+        (same shapes) without rebuilding or recompiling.
+    """
+    n, w = counts.shape
+    if n != structure.n_units:
+        raise ValueError(f"counts have {n} units, the structure {structure.n_units}")
+    if w != spec.window:
+        raise ValueError(f"counts have {w} periods, the model's window is {spec.window}")
+    blocks = block_index(spec, w)
+    n_blocks = int(blocks.max()) + 1
+    use_level = n_blocks > 1
+    coords = {"unit": np.arange(n), "period": np.arange(w), "season": np.arange(YEAR)}
+    if use_level:
+        coords["step"] = np.arange(n_blocks - 1)
+        coords["block"] = np.arange(n_blocks)
+    data = model_data(spec, counts, observed, season, log_offset)
+    with pm.Model(coords=coords) as model:
+        d = {k: pm.Data(k, v) for k, v in data.items()}
+        unit = pm.math.constant(log_offset) + d["centre"] + pm.Normal("b0", 0.0, 1.0)
+        period = _temporal(spec, w)
+        if spec.seasonal:
+            sigma_s = pm.Exponential("sigma_season", sigma_rate(spec.sigma_season_upper, 0.01))
+            raw_s = pm.Normal("season_raw", 0.0, 1.0, dims="season")
+            seas = pm.Deterministic(
+                "season_effect", sigma_s * (raw_s - raw_s.mean()), dims="season"
+            )
+            period = period + seas[d["season"]]
+        b = _spatial(spec, structure)
+        if b is not None:
+            unit = unit + b
+        if spec.covariates:
+            if covariates is None or covariates.shape != (n, len(spec.covariates)):
+                raise ValueError(f"the model needs covariates {spec.covariates}")
+            beta = pm.Normal("beta", 0.0, 1.0, shape=len(spec.covariates))
+            unit = unit + pt.dot(pm.math.constant(covariates), beta)
+        level = _local_level(spec, structure, blocks) if use_level else pt.zeros((n, 1))
+        index = blocks if use_level else np.zeros(w, dtype=np.int64)
+        if spec.likelihood == "poisson":
+            _poisson(d, unit, period, level, index)
+        else:
+            eta = unit[:, None] + period[None, :] + level[:, index]
+            _negbin(d["counts"], d["observed"], eta)
+    return model
+
+
+def model_data(
+    spec: ModelSpec,
+    counts: np.ndarray,
+    observed: np.ndarray,
+    season: np.ndarray,
+    log_offset: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Return the values of a model's data containers for one window.
+
+    The Poisson model sees count sums per unit, per period and per unit and block; the
+    negative binomial sees every count.
+    """
+    obs = observed.astype(float)
+    y = counts.astype(float) * obs[None, :]
+    out: dict[str, np.ndarray] = {
+        "observed": obs,
+        "season": np.asarray(season, dtype=np.int64),
+        "centre": np.asarray(_centre(counts, observed, log_offset)),
+    }
+    if spec.likelihood == "negbin":
+        out["counts"] = y
+        return out
+    blocks = block_index(spec, counts.shape[1])
+    n_blocks = int(blocks.max()) + 1
+    onehot = np.eye(n_blocks)[blocks]
+    out["y_unit"] = y.sum(axis=1)
+    out["y_period"] = y.sum(axis=0)
+    out["y_block"] = y @ onehot
+    return out
+
+
+def _poisson(
+    d: dict[str, pt.TensorVariable],
+    unit: pt.TensorVariable,
+    period: pt.TensorVariable,
+    level: pt.TensorVariable,
+    blocks: np.ndarray,
+) -> None:
+    """Add the factorised Poisson log likelihood (see the module docstring)."""
+    n_blocks = int(blocks.max()) + 1
+    onehot = np.eye(n_blocks)[blocks]
+    exposure = pt.dot(pt.exp(period) * d["observed"], onehot)
+    fit = pt.sum(unit * d["y_unit"]) + pt.sum(period * d["y_period"])
+    fit = fit + pt.sum(level * d["y_block"])
+    expected = pt.sum(pt.exp(unit[:, None] + level) * exposure[None, :])
+    pm.Potential("loglik", fit - expected)
+
+
+def _centre(counts: np.ndarray, observed: np.ndarray, log_offset: np.ndarray) -> float:
+    """Return the log mean rate per unit of offset over the observed periods."""
+    mask = observed.astype(bool)
+    total = counts[:, mask].sum()
+    exposure = np.exp(log_offset).sum() * max(int(mask.sum()), 1)
+    return float(np.log(max(total, 0.5) / exposure))
+
+
+def _temporal(spec: ModelSpec, w: int) -> pt.TensorVariable:
+    """Return the force-wide level ``tau`` per period (non-centred AR(1) or RW1).
+
+    The level is non-centred because a force-wide 4-week count of a rare offence pins it
+    down less sharply than its period-to-period variation, which is small (a centred level
+    then has a funnel with ``sigma_time``). AR(1): ``tau = L(phi) @ (sigma * z)`` with
+    ``L[t, s] = phi**(t - s)`` below the diagonal and a stationary first innovation; the
+    ``w x w`` matrix is over periods, not units. RW1: ``tau = cumsum(sigma * z)`` centred
+    to mean 0 (its level is the intercept's).
+    """
+    sigma = pm.Exponential("sigma_time", sigma_rate(spec.sigma_time_upper, 0.01))
+    z = pm.Normal("time_raw", 0.0, 1.0, dims="period")
+    if spec.temporal == "rw1":
+        walk = pt.cumsum(sigma * z)
+        return pm.Deterministic("tau", walk - walk.mean(), dims="period")
+    phi_unit = pm.Beta("phi_time_unit", 2.0, 2.0)
+    phi = pm.Deterministic("phi_time", 2.0 * phi_unit - 1.0)
+    lag = np.subtract.outer(np.arange(w), np.arange(w))
+    powers = pt.power(phi, np.arange(w, dtype=float))
+    lower = pm.math.constant((lag >= 0).astype(float))
+    matrix = powers[np.maximum(lag, 0)] * lower
+    innov = sigma * pt.set_subtensor(z[0], z[0] / pt.sqrt(1.0 - phi**2))
+    return pm.Deterministic("tau", pt.dot(matrix, innov), dims="period")
+
+
+def _spatial(spec: ModelSpec, s: SpatialStructure) -> pt.TensorVariable | None:
+    """Return the static spatial effect per unit, or None."""
+    if spec.spatial == "none":
+        return None
+    sigma = pm.Exponential("sigma_space", sigma_rate(spec.sigma_space_upper, 0.01))
+    if spec.spatial == "icar":
+        phi = pm.Flat("space_icar", dims="unit")
+        _icar_potential("space_icar_logp", phi, s)
+        effect = sigma * _centred(phi, s) / np.sqrt(s.scale)
+        return pm.Deterministic("space_effect", effect, dims="unit")
+    theta = pm.Normal("space_iid", 0.0, 1.0, dims="unit")
+    if spec.spatial == "iid":
+        return pm.Deterministic("space_effect", sigma * theta, dims="unit")
+    rho = pm.Uniform("rho_space", 0.0, 1.0)
+    pm.Potential("rho_space_pc", bym2_rho_logp(rho, s.gamma, _rho_rate(spec, s)))
+    phi = pm.Flat("space_icar", dims="unit")
+    _icar_potential("space_icar_logp", phi, s)
+    scaled = _centred(phi, s) / np.sqrt(s.scale)
+    effect = sigma * (pt.sqrt(rho) * scaled + pt.sqrt(1.0 - rho) * theta)
+    return pm.Deterministic("space_effect", effect, dims="unit")
+
+
+def _rho_rate(spec: ModelSpec, s: SpatialStructure) -> float:
+    """Return the PC rate of ``rho`` for this graph."""
+    return bym2_rho_rate(s.gamma, spec.rho_upper, spec.rho_alpha)
+
+
+def _local_level(spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray) -> pt.TensorVariable:
+    """Return each unit's level in every block, ``(n_units, n_blocks)``, 0 in the first."""
+    centres = np.array([np.flatnonzero(blocks == k).mean() for k in range(blocks.max() + 1)])
+    gap = np.diff(centres) / YEAR
+    sigma = pm.Exponential("sigma_level", sigma_rate(spec.sigma_level_upper, 0.01))
+    if spec.interaction == "iid":
+        steps = pm.Normal("level_raw", 0.0, 1.0, dims=("step", "unit"))
+    else:
+        steps = pm.Flat("level_raw", dims=("step", "unit"))
+        _icar_potential("level_icar_logp", steps, s)
+        steps = _centred(steps, s) / np.sqrt(s.scale)[None, :]
+    steps = sigma * np.sqrt(gap)[:, None] * steps
+    zero = pt.zeros((1, s.n_units))
+    level = pt.concatenate([zero, pt.cumsum(steps, axis=0)], axis=0).T
+    return pm.Deterministic("block_level", level, dims=("unit", "block"))
+
+
+def _negbin(y: pt.TensorVariable, obs: pt.TensorVariable, eta: pt.TensorVariable) -> None:
+    """Add the masked negative-binomial log likelihood (constants in ``y`` dropped)."""
+    inv = pm.Exponential("inv_sqrt_size", sigma_rate(1.0, 0.01))
+    size = pm.Deterministic("size", 1.0 / inv**2)
+    log_size = pt.log(size)
+    ll = (
+        pt.gammaln(y + size)
+        - pt.gammaln(size)
+        + size * log_size
+        + y * eta
+        - (size + y) * pt.logaddexp(log_size, eta)
+    )
+    pm.Potential("loglik", pt.sum(ll * obs[None, :]))
