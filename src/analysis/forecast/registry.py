@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Callable
 
 from analysis.forecast.base import Forecaster
+from analysis.forecast.bayesian import BayesianForecaster
+from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
 from analysis.forecast.baselines import EWMA, LastPeriod, MeanOfLast, RescaledEWMA, SeasonalMean
 from analysis.forecast.hotspots import KernelDensity, ProMap
 from analysis.forecast.regression import NegBinRegression
@@ -25,8 +27,14 @@ BASELINES: dict[str, Callable[..., Forecaster]] = {
     "nbreg": NegBinRegression,
 }
 
-#: The default model list of the backtest.
+#: The default model list of the backtest (the baselines; Bayesian fits take minutes).
 DEFAULT_MODELS = tuple(BASELINES)
+#: Every model by name: the baselines and the Bayesian spatio-temporal family
+#: (``bayes:likelihood=poisson,spatial=icar,interaction=icar,...``; see ``ModelSpec``).
+MODELS: dict[str, Callable[..., Forecaster]] = {
+    **BASELINES,
+    "bayes": BayesianForecaster.from_params,
+}
 
 
 def _value(text: str) -> object:
@@ -52,8 +60,8 @@ def make_forecaster(spec: str) -> Forecaster:
     Forecaster
     """
     name, _, params = spec.partition(":")
-    if name not in BASELINES:
-        raise ValueError(f"unknown model {name!r}; choose from {sorted(BASELINES)}")
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     kwargs = {}
     for item in filter(None, params.split(",")):
         key, eq, val = item.partition("=")
@@ -61,12 +69,14 @@ def make_forecaster(spec: str) -> Forecaster:
             raise ValueError(f"model parameter {item!r} in {spec!r} needs the form key=value")
         kwargs[key.strip()] = _value(val.strip())
     try:
-        model = BASELINES[name](**kwargs)
+        model = MODELS[name](**kwargs)
     except TypeError as exc:
-        fields = [f.name for f in dataclasses.fields(BASELINES[name]())]
+        fields = [f.name for f in dataclasses.fields(MODELS[name]())]
         raise ValueError(f"bad parameter in {spec!r}: {exc}; {name} takes {fields}") from exc
     if params:
         model.name = spec
+        if getattr(model, "test_mode", False):
+            model.name = f"{spec} [{TEST_MODE_BANNER}]"
     elif name in ("mean4", "mean13"):
         model.name = name
     return model

@@ -10,3 +10,14 @@ The path through this package follows a fit:
 ``forecaster``  :class:`BayesianForecaster`, the harness's interface to all of the above
 """
 
+from analysis.forecast.bayesian.forecaster import BayesianForecaster
+from analysis.forecast.bayesian.model import ModelSpec
+from analysis.forecast.bayesian.sampling import ConvergenceError, Diagnostics, SamplerSettings
+
+__all__ = [
+    "BayesianForecaster",
+    "ConvergenceError",
+    "Diagnostics",
+    "ModelSpec",
+    "SamplerSettings",
+]

@@ -96,10 +96,10 @@ class ModelSpec:
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
-    temporal: Literal["ar1", "rw1"] = "ar1"
+    temporal: Literal["ar1", "rw1"] = "rw1"
     seasonal: bool = True
-    spatial: Literal["bym2", "icar", "iid", "none"] = "bym2"
-    interaction: Literal["icar", "iid", "none"] = "icar"
+    spatial: Literal["bym2", "icar", "iid", "none"] = "icar"
+    interaction: Literal["icar", "iid", "none"] = "iid"
     recent_blocks: tuple[int, ...] = (6, 4, 2, 1, 1)
     block_every: int = 13
     window: int = 78
@@ -348,10 +348,20 @@ def _spatial(spec: ModelSpec, s: SpatialStructure) -> pt.TensorVariable | None:
         return None
     sigma = pm.Exponential("sigma_space", sigma_rate(spec.sigma_space_upper, 0.01))
     if spec.spatial == "icar":
-        phi = pm.Flat("space_icar", dims="unit")
-        _icar_potential("space_icar_logp", phi, s)
-        effect = sigma * _centred(phi, s) / np.sqrt(s.scale)
-        return pm.Deterministic("space_effect", effect, dims="unit")
+        # Centred: the data pin a static effect down well (every period informs it), where
+        # a non-centred field would couple sigma to every unit's raw value.
+        field = pm.Flat("space_icar", dims="unit")
+        diff = field[s.node1] - field[s.node2]
+        edge_scale = s.scale[s.node1]
+        logp = -0.5 * pt.sum(edge_scale * diff**2) / sigma**2
+        rank = s.n_units - len(s.constraint_groups)
+        logp = logp - rank * pt.log(sigma)
+        if s.islands.any():
+            logp = logp - 0.5 * pt.sum(field[np.flatnonzero(s.islands)] ** 2) / sigma**2
+        for idx in s.constraint_groups:
+            logp = logp - 0.5 * pt.sum(field[idx]) ** 2 / idx.size
+        pm.Potential("space_icar_logp", logp)
+        return pm.Deterministic("space_effect", _centred(field, s), dims="unit")
     theta = pm.Normal("space_iid", 0.0, 1.0, dims="unit")
     if spec.spatial == "iid":
         return pm.Deterministic("space_effect", sigma * theta, dims="unit")
@@ -383,7 +393,8 @@ def _local_level(spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray) -> pt
     steps = sigma * np.sqrt(gap)[:, None] * steps
     zero = pt.zeros((1, s.n_units))
     level = pt.concatenate([zero, pt.cumsum(steps, axis=0)], axis=0).T
-    return pm.Deterministic("block_level", level, dims=("unit", "block"))
+    pm.Deterministic("level_now", level[:, -1], dims="unit")
+    return level
 
 
 def _negbin(y: pt.TensorVariable, obs: pt.TensorVariable, eta: pt.TensorVariable) -> None:

@@ -28,7 +28,7 @@ __all__ = ["ConvergenceError", "Diagnostics", "SamplerSettings", "diagnose", "sa
 log = logging.getLogger("analysis.forecast")
 
 #: Latent fields summarised (not each checked against the ESS floor).
-LATENTS = ("tau", "season_effect", "space_effect", "block_level")
+LATENTS = ("tau", "season_effect", "space_effect", "level_now")
 
 
 class ConvergenceError(RuntimeError):
@@ -62,11 +62,11 @@ class SamplerSettings:
     """
 
     sampler: Literal["nutpie", "pymc"] = "nutpie"
-    draws: int = 500
-    tune: int = 600
+    draws: int = 2000
+    tune: int = 1000
     chains: int = 4
     cores: int = 2
-    target_accept: float = 0.85
+    target_accept: float = 0.95
     low_rank_mass_matrix: bool = False
     max_rhat: float = 1.01
     min_ess: float = 400.0

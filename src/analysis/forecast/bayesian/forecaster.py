@@ -1,0 +1,238 @@
+"""The Bayesian models as harness forecasters: fit at each origin, forecast the next period.
+
+:class:`BayesianForecaster` takes a :class:`ModelSpec` and :class:`SamplerSettings` by
+parameter (the registry's ``bayes:spatial=icar,interaction=icar,...``). At each origin it
+fits the last ``window`` periods before the origin (earlier periods padded and masked), checks
+convergence (raising :class:`ConvergenceError` unless in test mode) and returns the posterior
+predictive of the origin period as a :class:`MixtureCountDistribution`. The compiled model
+is reused across origins of the same units, as only the data change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from analysis.forecast.base import Forecaster
+from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
+from analysis.forecast.bayesian.predictive import next_period_rates
+from analysis.forecast.bayesian.sampling import (
+    ConvergenceError,
+    SamplerSettings,
+    diagnose,
+    sample,
+)
+from analysis.forecast.bayesian.structure import SpatialStructure, spatial_structure
+from analysis.forecast.mixture import MixtureCountDistribution
+from analysis.forecast.panel import ForecastContext, season_of
+
+__all__ = ["TEST_MODE_BANNER", "BayesianForecaster"]
+
+log = logging.getLogger("analysis.forecast")
+
+#: Label carried by every output of a test-mode fit.
+TEST_MODE_BANNER = "TEST MODE - not for use"
+#: Variables kept in the trace: what forecasts and diagnostics need.
+KEEP = (
+    "b0",
+    "sigma_time",
+    "phi_time",
+    "tau",
+    "sigma_season",
+    "season_effect",
+    "sigma_space",
+    "rho_space",
+    "space_effect",
+    "sigma_level",
+    "level_now",
+    "inv_sqrt_size",
+    "size",
+    "beta",
+)
+_SPEC_FIELDS = {f.name for f in fields(ModelSpec)}
+_SAMPLER_FIELDS = {f.name for f in fields(SamplerSettings)}
+
+
+def _blocks(value: object) -> tuple[int, ...]:
+    """Parse block lengths given as a tuple or as text such as ``"6/4/2/1/1"``."""
+    if isinstance(value, int | float):
+        return (int(value),)
+    if isinstance(value, str):
+        return tuple(int(v) for v in value.replace("-", "/").split("/") if v)
+    return tuple(int(v) for v in value)  # type: ignore[union-attr]
+
+
+@dataclass
+class BayesianForecaster(Forecaster):
+    """A Bayesian spatio-temporal count model in the backtest harness.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+        The model.
+    settings : SamplerSettings
+        Sampler and convergence thresholds.
+    seed : int
+        Base seed; origin ``o`` is fitted with ``seed + o``.
+    predictive_draws : int
+        Posterior draws kept in each forecast mixture.
+    test_mode : bool
+        Tiny fits for tests: convergence checks off and every output labelled with
+        :data:`TEST_MODE_BANNER`.
+    fits : list of dict
+        One record per fit: origin, diagnostics and timings.
+    """
+
+    name: str = "bayes"
+    min_history: int = 13
+    spec: ModelSpec = field(default_factory=ModelSpec)
+    settings: SamplerSettings = field(default_factory=SamplerSettings)
+    seed: int = 0
+    predictive_draws: int = 400
+    test_mode: bool = False
+    fits: list[dict[str, object]] = field(default_factory=list, repr=False)
+    _cache: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_params(cls, **params: object) -> BayesianForecaster:
+        """Build from flat parameters (model, sampler and forecaster fields mixed).
+
+        ``test_mode=1`` turns the convergence checks off, sets small sampler defaults
+        (2 chains of 100 draws after 100 warm-up) and labels the name.
+        """
+        spec_kw = {k: params.pop(k) for k in list(params) if k in _SPEC_FIELDS}
+        if "recent_blocks" in spec_kw:
+            spec_kw["recent_blocks"] = _blocks(spec_kw["recent_blocks"])
+        if "seasonal" in spec_kw:
+            spec_kw["seasonal"] = bool(spec_kw["seasonal"])
+        samp_kw = {k: params.pop(k) for k in list(params) if k in _SAMPLER_FIELDS}
+        test = bool(params.pop("test_mode", False))
+        if test:
+            samp_kw = {"draws": 100, "tune": 100, "chains": 2, **samp_kw, "check": False}
+        for key in ("low_rank_mass_matrix", "check"):
+            if key in samp_kw:
+                samp_kw[key] = bool(samp_kw[key])
+        unknown = set(params) - {"seed", "predictive_draws", "name", "min_history"}
+        if unknown:
+            allowed = sorted(_SPEC_FIELDS | _SAMPLER_FIELDS | {"seed", "predictive_draws"})
+            raise TypeError(f"unknown parameter(s) {sorted(unknown)}; allowed: {allowed}")
+        model = cls(
+            spec=ModelSpec(**spec_kw),  # type: ignore[arg-type]
+            settings=SamplerSettings(**samp_kw),  # type: ignore[arg-type]
+            test_mode=test,
+            **params,  # type: ignore[arg-type]
+        )
+        if test:
+            model.name = f"{model.name} [{TEST_MODE_BANNER}]"
+        return model
+
+    def predict_mean(self, ctx: ForecastContext) -> np.ndarray:
+        """Return the posterior predictive mean per unit."""
+        return self.predict(ctx).mean
+
+    def _structure(self, ctx: ForecastContext) -> SpatialStructure:
+        key = ("structure", id(ctx.neighbours), ctx.neighbours.nnz, ctx.n_units)
+        if key not in self._cache:
+            self._cache.clear()
+            self._cache[key] = spatial_structure(ctx.neighbours)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def window_data(self, ctx: ForecastContext) -> dict[str, np.ndarray]:
+        """Return the window's counts, mask, seasons and offsets for ``ctx``."""
+        w = self.spec.window
+        recent = ctx.counts[:, -w:]
+        pad = w - recent.shape[1]
+        counts = np.pad(recent, ((0, 0), (pad, 0)))
+        observed = np.r_[np.zeros(pad), np.ones(recent.shape[1])]
+        periods = np.arange(ctx.origin - w, ctx.origin)
+        if self.spec.offset == "area":
+            log_offset = np.log(ctx.units["area_km2"].to_numpy(dtype=float))
+        else:
+            log_offset = np.zeros(ctx.n_units)
+        covariates = None
+        if self.spec.covariates:
+            if ctx.covariates is None:
+                raise ValueError(f"{self.name} needs covariates {self.spec.covariates}")
+            x = ctx.covariates[list(self.spec.covariates)].to_numpy(dtype=float)
+            covariates = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1)
+        return {
+            "counts": counts,
+            "observed": observed,
+            "season": season_of(periods),
+            "log_offset": log_offset,
+            "covariates": covariates,  # type: ignore[dict-item]
+        }
+
+    def fit(self, ctx: ForecastContext) -> tuple[object, dict[str, np.ndarray], object]:
+        """Fit the model at ``ctx``'s origin; return the trace, window data and diagnostics.
+
+        Raises
+        ------
+        ConvergenceError
+            If the fit fails the convergence thresholds (not in test mode).
+        """
+        structure = self._structure(ctx)
+        data = self.window_data(ctx)
+        key = ("model", structure.key, self.spec, self.settings.sampler)
+        values = model_data(
+            self.spec, data["counts"], data["observed"], data["season"], data["log_offset"]
+        )
+        if key not in self._cache:
+            model = build_model(self.spec, structure, **data)
+            self._cache[key] = (model, None)
+            fresh = None
+        else:
+            fresh = values
+        model, compiled = self._cache[key]  # type: ignore[misc]
+        keep = [v for v in KEEP if v in model.named_vars]
+        idata, compiled, seconds = sample(
+            model,
+            self.settings,
+            seed=self.seed + int(ctx.origin),
+            compiled=compiled,
+            data=fresh,
+            var_names=keep,
+        )
+        self._cache[key] = (model, compiled)
+        diag = diagnose(idata, self.settings)
+        diag.seconds = seconds
+        record = {
+            "model": self.name,
+            "origin": int(ctx.origin),
+            "converged": diag.converged,
+            "divergences": diag.divergences,
+            "min_ess_bulk": diag.min_ess_bulk(),
+            "max_rhat": float(diag.table["r_hat"].max()),
+            "mean_steps": diag.mean_steps,
+            "min_bfmi": min(diag.bfmi) if diag.bfmi else float("nan"),
+            **{f"{k}_seconds": v for k, v in seconds.items()},
+            "failures": "; ".join(diag.failures),
+        }
+        self.fits.append(record)
+        if self.settings.check and not diag.converged:
+            raise ConvergenceError(
+                f"{self.name} at origin {ctx.origin} did not converge: "
+                + "; ".join(diag.failures),
+                diag,
+            )
+        if diag.failures:
+            log.warning("%s: convergence checks off; failures: %s", self.name, diag.failures)
+        data["centre"] = values["centre"]
+        return idata, data, diag
+
+    def predict(self, ctx: ForecastContext) -> MixtureCountDistribution:  # type: ignore[override]
+        """Fit at the origin and return the posterior predictive of the origin period."""
+        idata, data, _ = self.fit(ctx)
+        rng = np.random.default_rng([self.seed, int(ctx.origin)])
+        return next_period_rates(
+            idata,
+            self.spec,
+            log_offset=data["log_offset"],
+            centre=float(data["centre"]),
+            season=int(season_of(ctx.origin)),
+            covariates=data["covariates"],
+            n_draws=self.predictive_draws,
+            rng=rng,
+        )

@@ -1,0 +1,116 @@
+"""The pieces of the Bayesian models that need no sampling: graph, priors, blocks, mixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import integrate
+
+from analysis.forecast.bayesian.model import ModelSpec, block_index, model_data
+from analysis.forecast.bayesian.priors import bym2_rho_rate, kld_distance
+from analysis.forecast.bayesian.structure import block_sizes, spatial_structure
+from analysis.forecast.distributions import CountDistribution
+from analysis.forecast.mixture import MixtureCountDistribution
+
+
+def grid_adjacency(rows: int, cols: int) -> sp.csr_matrix:
+    """Rook adjacency of a rows x cols grid."""
+    n = rows * cols
+    a = sp.lil_matrix((n, n))
+    for r in range(rows):
+        for c in range(cols):
+            i = r * cols + c
+            if c + 1 < cols:
+                a[i, i + 1] = a[i + 1, i] = 1
+            if r + 1 < rows:
+                a[i, i + cols] = a[i + cols, i] = 1
+    return a.tocsr()
+
+
+def test_two_node_scaling_is_known():
+    # Laplacian [[1, -1], [-1, 1]]: generalised inverse diag = 1/4 each, so scale = 1/4.
+    s = spatial_structure(sp.csr_matrix(np.array([[0, 1], [1, 0]])))
+    assert s.n_edges == 1
+    np.testing.assert_allclose(s.scale, [0.25, 0.25])
+    np.testing.assert_allclose(s.gamma, [2.0])  # 1 / (scale * eigenvalue 2)
+
+
+def test_components_islands_and_per_component_scaling():
+    a = sp.block_diag([grid_adjacency(3, 3), grid_adjacency(2, 2), sp.csr_matrix((1, 1))])
+    s = spatial_structure(a)
+    assert s.n_units == 14 and s.islands.sum() == 1 and s.islands[-1]
+    assert [g.size for g in s.constraint_groups] == [9, 4]
+    assert s.scale[-1] == 1.0
+    assert s.scale[0] != s.scale[9]  # each component scaled on its own
+    # 8 + 3 non-null directions plus the island
+    assert s.gamma.size == 8 + 3 + 1
+    # geometric mean of the scaled marginal variances is 1 in each component
+    for g in s.constraint_groups:
+        lap = sp.csgraph.laplacian(a.tocsr()[g][:, g]).toarray()
+        marg = np.diag(np.linalg.pinv(lap)) / s.scale[g]
+        assert np.exp(np.mean(np.log(marg))) == pytest.approx(1.0)
+
+
+def test_asymmetric_adjacency_is_refused():
+    with pytest.raises(ValueError, match="symmetric"):
+        spatial_structure(sp.csr_matrix(np.array([[0, 1], [0, 0]])))
+
+
+def test_pc_prior_of_rho_has_the_stated_tail_and_integrates_to_one():
+    s = spatial_structure(grid_adjacency(5, 6))
+    rate = bym2_rho_rate(s.gamma, upper=0.5, alpha=2 / 3)
+    # density of rho: rate * exp(-rate d) d'(rho)
+    grid = np.linspace(1e-6, 1 - 1e-6, 20001)
+    d = kld_distance(grid, s.gamma)
+    cdf = 1 - np.exp(-rate * d)
+    assert cdf[np.searchsorted(grid, 0.5)] == pytest.approx(2 / 3, abs=1e-3)
+    dens = np.gradient(cdf, grid)
+    assert integrate.trapezoid(dens, grid) == pytest.approx(cdf[-1] - cdf[0], rel=1e-3)
+    assert np.all(np.diff(d) > 0)  # the distance grows with rho
+
+
+def test_block_sizes_cover_the_window():
+    assert block_sizes(78, (6, 4, 2, 1, 1), 13).tolist() == [12, 13, 13, 13, 13, 6, 4, 2, 1, 1]
+    assert block_sizes(10, (6, 4, 2, 1, 1), 13).tolist() == [2, 4, 2, 1, 1]
+    assert block_sizes(30, (6, 4, 2, 1, 1), 13).tolist() == [16, 6, 4, 2, 1, 1]
+    for w in range(1, 90):
+        assert block_sizes(w, (3, 1), 5).sum() == w
+
+
+def test_poisson_sufficient_statistics_reconcile_with_counts():
+    rng = np.random.default_rng(0)
+    spec = ModelSpec(window=20, recent_blocks=(2, 1), block_every=5)
+    counts = rng.poisson(2.0, (7, 20))
+    observed = np.r_[np.zeros(4), np.ones(16)]
+    d = model_data(spec, counts, observed, np.arange(20) % 13, np.zeros(7))
+    assert d["y_unit"].sum() == counts[:, 4:].sum()
+    np.testing.assert_array_equal(d["y_period"][:4], 0)
+    blocks = block_index(spec, 20)
+    np.testing.assert_array_equal(d["y_block"].sum(axis=0)[blocks.max()], counts[:, -1].sum())
+
+
+def test_one_draw_mixture_equals_its_component():
+    cd = CountDistribution.make([0.3, 2.0, 7.5], 3.0)
+    mx = MixtureCountDistribution(cd.mean[None, :], [3.0])
+    k = np.arange(12)[:, None]
+    np.testing.assert_allclose(mx.cdf(k), cd.cdf(k))
+    np.testing.assert_allclose(mx.logpmf(k), cd.logpmf(k))
+    for q in (0.05, 0.5, 0.9):
+        np.testing.assert_array_equal(mx.quantile(q), cd.quantile(q))
+
+
+def test_mixture_moments_and_quantiles_against_brute_force():
+    rng = np.random.default_rng(1)
+    rates = rng.gamma(2.0, 1.0, (50, 4))
+    mx = MixtureCountDistribution(rates, np.inf)
+    k = np.arange(60)[:, None]
+    pmf = mx.pmf(k)
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, atol=1e-9)
+    np.testing.assert_allclose((k * pmf).sum(axis=0), rates.mean(axis=0))
+    np.testing.assert_allclose(((k - mx.mean) ** 2 * pmf).sum(axis=0), mx.variance())
+    cdf = np.cumsum(pmf, axis=0)
+    for q in (0.1, 0.5, 0.95):
+        np.testing.assert_array_equal(mx.quantile(q), (cdf < q).sum(axis=0))
+    sims = mx.sample(rng, 20000)
+    np.testing.assert_allclose(sims.mean(axis=0), mx.mean, rtol=0.05)
