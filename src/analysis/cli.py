@@ -174,6 +174,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         "crs": crs,
     }
     paths = write_backtest(bt, panel, args.out, run)
+    fits = [row for m in models for row in getattr(m, "fits", [])]
+    if fits:
+        import pandas as pd
+
+        paths["fits"] = Path(args.out) / "fits.csv"
+        pd.DataFrame(fits).to_csv(paths["fits"], index=False)
     cols = ["model", "n_origins", "crps", "log_score", "pai_5pct", "coverage_90", "fit_seconds"]
     print(bt.summary()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for name, why in bt.skipped.items():

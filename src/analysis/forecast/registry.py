@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Callable
 
 from analysis.forecast.base import Forecaster
+from analysis.forecast.baselines import EWMA, LastPeriod, MeanOfLast, RescaledEWMA, SeasonalMean
 from analysis.forecast.bayesian import BayesianForecaster
 from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
-from analysis.forecast.baselines import EWMA, LastPeriod, MeanOfLast, RescaledEWMA, SeasonalMean
 from analysis.forecast.hotspots import KernelDensity, ProMap
 from analysis.forecast.regression import NegBinRegression
 from analysis.forecast.selfexciting import GridETASForecaster

@@ -11,7 +11,7 @@ is reused across origins of the same units, as only the data change.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
 from analysis.forecast.bayesian.sampling import (
     ConvergenceError,
+    Diagnostics,
     SamplerSettings,
     diagnose,
     sample,
@@ -78,6 +79,10 @@ class BayesianForecaster(Forecaster):
         Base seed; origin ``o`` is fitted with ``seed + o``.
     predictive_draws : int
         Posterior draws kept in each forecast mixture.
+    retries : int
+        Reruns of a fit that fails the convergence checks, each with twice the draws and
+        ``target_accept`` raised to 0.99 (smaller steps, fewer divergences), before
+        :class:`ConvergenceError` is raised.
     test_mode : bool
         Tiny fits for tests: convergence checks off and every output labelled with
         :data:`TEST_MODE_BANNER`.
@@ -91,6 +96,7 @@ class BayesianForecaster(Forecaster):
     settings: SamplerSettings = field(default_factory=SamplerSettings)
     seed: int = 0
     predictive_draws: int = 400
+    retries: int = 1
     test_mode: bool = False
     fits: list[dict[str, object]] = field(default_factory=list, repr=False)
     _cache: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
@@ -100,7 +106,7 @@ class BayesianForecaster(Forecaster):
         """Build from flat parameters (model, sampler and forecaster fields mixed).
 
         ``test_mode=1`` turns the convergence checks off, sets small sampler defaults
-        (2 chains of 100 draws after 100 warm-up) and labels the name.
+        (2 chains of 200 draws after 300 warm-up) and labels the name.
         """
         spec_kw = {k: params.pop(k) for k in list(params) if k in _SPEC_FIELDS}
         if "recent_blocks" in spec_kw:
@@ -110,11 +116,11 @@ class BayesianForecaster(Forecaster):
         samp_kw = {k: params.pop(k) for k in list(params) if k in _SAMPLER_FIELDS}
         test = bool(params.pop("test_mode", False))
         if test:
-            samp_kw = {"draws": 100, "tune": 100, "chains": 2, **samp_kw, "check": False}
+            samp_kw = {"draws": 200, "tune": 300, "chains": 2, **samp_kw, "check": False}
         for key in ("low_rank_mass_matrix", "check"):
             if key in samp_kw:
                 samp_kw[key] = bool(samp_kw[key])
-        unknown = set(params) - {"seed", "predictive_draws", "name", "min_history"}
+        unknown = set(params) - {"seed", "predictive_draws", "retries", "name", "min_history"}
         if unknown:
             allowed = sorted(_SPEC_FIELDS | _SAMPLER_FIELDS | {"seed", "predictive_draws"})
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; allowed: {allowed}")
@@ -187,40 +193,68 @@ class BayesianForecaster(Forecaster):
             fresh = values
         model, compiled = self._cache[key]  # type: ignore[misc]
         keep = [v for v in KEEP if v in model.named_vars]
-        idata, compiled, seconds = sample(
-            model,
-            self.settings,
-            seed=self.seed + int(ctx.origin),
-            compiled=compiled,
-            data=fresh,
-            var_names=keep,
-        )
-        self._cache[key] = (model, compiled)
-        diag = diagnose(idata, self.settings)
-        diag.seconds = seconds
-        record = {
-            "model": self.name,
-            "origin": int(ctx.origin),
-            "converged": diag.converged,
-            "divergences": diag.divergences,
-            "min_ess_bulk": diag.min_ess_bulk(),
-            "max_rhat": float(diag.table["r_hat"].max()),
-            "mean_steps": diag.mean_steps,
-            "min_bfmi": min(diag.bfmi) if diag.bfmi else float("nan"),
-            **{f"{k}_seconds": v for k, v in seconds.items()},
-            "failures": "; ".join(diag.failures),
-        }
-        self.fits.append(record)
-        if self.settings.check and not diag.converged:
+        settings = self.settings
+        for attempt in range(self.retries + 1):
+            idata, compiled, seconds = sample(
+                model,
+                settings,
+                seed=self.seed + int(ctx.origin) + 7919 * attempt,
+                compiled=compiled,
+                data=fresh,
+                var_names=keep,
+            )
+            self._cache[key] = (model, compiled)
+            diag = diagnose(idata, settings)
+            diag.seconds = seconds
+            self.fits.append(self._record(ctx, diag, seconds, attempt, settings))
+            if diag.converged or not settings.check:
+                break
+            log.warning(
+                "%s at origin %s: not converged (%s); rerunning with twice the draws and "
+                "target_accept 0.99",
+                self.name,
+                ctx.origin,
+                "; ".join(diag.failures),
+            )
+            settings = replace(
+                settings, draws=2 * settings.draws, target_accept=max(settings.target_accept, 0.99)
+            )
+        if settings.check and not diag.converged:
             raise ConvergenceError(
-                f"{self.name} at origin {ctx.origin} did not converge: "
-                + "; ".join(diag.failures),
+                f"{self.name} at origin {ctx.origin} did not converge: " + "; ".join(diag.failures),
                 diag,
             )
         if diag.failures:
             log.warning("%s: convergence checks off; failures: %s", self.name, diag.failures)
         data["centre"] = values["centre"]
         return idata, data, diag
+
+    def _record(
+        self,
+        ctx: ForecastContext,
+        diag: Diagnostics,
+        seconds: dict[str, float],
+        attempt: int,
+        settings: SamplerSettings,
+    ) -> dict[str, object]:
+        """Return one row of the fit log."""
+        return {
+            "model": self.name,
+            "origin": int(ctx.origin),
+            "attempt": attempt,
+            "draws": settings.draws,
+            "chains": settings.chains,
+            "converged": diag.converged,
+            "divergences": diag.divergences,
+            "min_ess_bulk": diag.min_ess_bulk(),
+            "min_ess_tail": float(diag.table.loc[diag.table["kind"] == "hyper", "ess_tail"].min()),
+            "max_rhat": float(diag.table["r_hat"].max()),
+            "mean_steps": diag.mean_steps,
+            "min_bfmi": min(diag.bfmi) if diag.bfmi else float("nan"),
+            **{f"{k}_seconds": v for k, v in seconds.items()},
+            "failures": "; ".join(diag.failures),
+            "test_mode": self.test_mode,
+        }
 
     def predict(self, ctx: ForecastContext) -> MixtureCountDistribution:  # type: ignore[override]
         """Fit at the origin and return the posterior predictive of the origin period."""

@@ -28,7 +28,7 @@ __all__ = ["forecast_table", "next_period_rates", "top_share_probability", "tota
 def _draws(idata: az.InferenceData, name: str, keep: np.ndarray) -> np.ndarray:
     """Return the kept posterior draws of a variable, draws first."""
     arr = idata.posterior[name].values
-    flat = arr.reshape((-1,) + arr.shape[2:])
+    flat = arr.reshape((-1, *arr.shape[2:]))
     return flat[keep]
 
 

@@ -149,7 +149,9 @@ def simulate(
             b = p["sigma_space"] * phi_s
         else:
             rho = p["rho_space"]
-            b = p["sigma_space"] * (np.sqrt(rho) * phi_s + np.sqrt(1 - rho) * rng.standard_normal(n))
+            b = p["sigma_space"] * (
+                np.sqrt(rho) * phi_s + np.sqrt(1 - rho) * rng.standard_normal(n)
+            )
     blocks = block_index(spec, w)
     level = np.zeros((n, t_all))
     if spec.interaction != "none" and blocks.max() > 0:
@@ -162,8 +164,10 @@ def simulate(
         steps = p["sigma_level"] * np.sqrt(gaps)[:, None] * raw
         block_levels = np.vstack([np.zeros((1, n)), np.cumsum(steps[:-1], axis=0)])
         level[:, :w] = block_levels.T[:, blocks]
-        level[:, w] = block_levels[-1] + steps[-1] if spec.interaction == "iid" else (
-            block_levels[-1] + p["sigma_level"] * np.sqrt(gaps[-1]) * rng.standard_normal(n)
+        level[:, w] = (
+            block_levels[-1] + steps[-1]
+            if spec.interaction == "iid"
+            else (block_levels[-1] + p["sigma_level"] * np.sqrt(gaps[-1]) * rng.standard_normal(n))
         )
     eta = log_offset[:, None] + log_mean + p["b0"] + period[None, :] + b[:, None] + level
     rate = np.exp(eta)

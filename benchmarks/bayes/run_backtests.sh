@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Backtests of the default Bayesian model against every baseline, on the same 13 origins
+# as benchmarks/leaderboards/ (run from the repository root after `make setup`).
+# About 10 minutes per data set on 2 cores. Usage: run_backtests.sh [knife|sv|cincinnati]...
+set -euo pipefail
+A=".venv/bin/analysis"
+OUT=benchmarks/bayes/leaderboards
+COMMON=(--period-days 28 --quiet --as-of 2026-11-24 --test-periods 13)
+MODELS="last,mean4,mean13,ewma,seasonal,ewma_rescaled,kde,promap,etas,nbreg,bayes"
+for which in "${@:-knife cincinnati sv}"; do
+  case $which in
+    knife)
+      $A backtest data/sample/crimes.csv.gz --format crimes --offence-group knife_crime_with_injury \
+        --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 1 \
+        "${COMMON[@]}" --models "$MODELS" --out $OUT/synthetic_knife_1km2 ;;
+    sv)
+      $A backtest data/sample/crimes.csv.gz --format crimes --offence-group serious_violence \
+        --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 0.5 \
+        "${COMMON[@]}" --models "$MODELS" --out $OUT/synthetic_sv_0.5km2 ;;
+    cincinnati)
+      $A backtest data/external/cincinnati_burglary_2016-2018.csv.gz \
+        --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
+        --target-crs EPSG:32616 --cell-area 1 "${COMMON[@]}" --models "$MODELS" \
+        --out $OUT/cincinnati_burglary ;;
+    *) echo "unknown data set $which" >&2; exit 2 ;;
+  esac
+done
