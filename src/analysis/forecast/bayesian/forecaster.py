@@ -207,7 +207,7 @@ class BayesianForecaster(Forecaster):
             diag = diagnose(idata, settings)
             diag.seconds = seconds
             self.fits.append(self._record(ctx, diag, seconds, attempt, settings))
-            if diag.converged or not settings.check:
+            if diag.converged or not settings.check or attempt == self.retries:
                 break
             log.warning(
                 "%s at origin %s: not converged (%s); rerunning with twice the draws and "

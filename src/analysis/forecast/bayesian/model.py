@@ -93,6 +93,10 @@ class ModelSpec:
         ``U`` of the PC priors ``P(sigma > U) = 0.01`` (log-rate scale).
     rho_upper, rho_alpha : float
         PC prior of the BYM2 mixing parameter, ``P(rho < U) = alpha``.
+    level_prior : {"pc", "gamma"}
+        Prior of ``sigma_level``: the PC exponential, or a boundary-avoiding
+        ``Gamma(2, 10 / sigma_level_upper)`` (mean ``sigma_level_upper / 5``) whose density
+        vanishes at 0.
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
@@ -111,6 +115,7 @@ class ModelSpec:
     sigma_season_upper: float = 0.3
     rho_upper: float = 0.5
     rho_alpha: float = 2 / 3
+    level_prior: Literal["pc", "gamma"] = "pc"
 
     def __post_init__(self) -> None:
         choices = {
@@ -119,6 +124,7 @@ class ModelSpec:
             "spatial": ("bym2", "icar", "iid", "none"),
             "interaction": ("icar", "iid", "none"),
             "offset": ("area", "none"),
+            "level_prior": ("pc", "gamma"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -383,7 +389,11 @@ def _local_level(spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray) -> pt
     """Return each unit's level in every block, ``(n_units, n_blocks)``, 0 in the first."""
     centres = np.array([np.flatnonzero(blocks == k).mean() for k in range(blocks.max() + 1)])
     gap = np.diff(centres) / YEAR
-    sigma = pm.Exponential("sigma_level", sigma_rate(spec.sigma_level_upper, 0.01))
+    if spec.level_prior == "pc":
+        sigma = pm.Exponential("sigma_level", sigma_rate(spec.sigma_level_upper, 0.01))
+    else:
+        # Boundary-avoiding Gamma(2) with mean sigma_level_upper / 5 (Chung et al. 2013).
+        sigma = pm.Gamma("sigma_level", alpha=2.0, beta=10.0 / spec.sigma_level_upper)
     if spec.interaction == "iid":
         steps = pm.Normal("level_raw", 0.0, 1.0, dims=("step", "unit"))
     else:

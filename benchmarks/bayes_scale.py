@@ -1,0 +1,154 @@
+"""Force-scale timing of the default Bayesian model, nutpie against PyMC, and scaling.
+
+Data are simulated from the default model on queen grids with fixed, plausible
+hyperparameters (mean counts per cell and period as in the synthetic sample: knife crime
+0.36 per 1 km² cell, serious violence 2.15 per 0.5 km² cell). Each run fits the model with
+the default sampler settings, then forecasts the next period (mixture predictive and the
+full forecast table), and records compile, sampling and forecast time, the smallest bulk
+and tail ESS over hyperparameters, the largest R-hat, divergences and mean leapfrog steps
+per draw.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/bayes_scale.py force        # 1,800 x 78 and 900 x 78
+    .venv/bin/python benchmarks/bayes_scale.py pymc         # PyMC's NUTS on 900 x 78
+    .venv/bin/python benchmarks/bayes_scale.py scaling      # cells and periods
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bayes_common import queen_grid
+
+from analysis.forecast.bayesian.forecaster import KEEP
+from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
+from analysis.forecast.bayesian.predictive import (
+    forecast_table,
+    next_period_rates,
+    total_summary,
+)
+from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sample
+from analysis.forecast.bayesian.simulate import simulate
+from analysis.forecast.bayesian.structure import spatial_structure
+
+TRUTH = {
+    "b0": 0.0,
+    "sigma_time": 0.05,
+    "sigma_season": 0.1,
+    "sigma_space": 1.0,
+    "sigma_level": 0.15,
+}
+KNIFE, SV = np.log(0.36), np.log(2.15)
+
+
+def run(
+    label: str, rows: int, cols: int, periods: int, log_mean: float, settings: SamplerSettings
+) -> dict[str, object]:
+    """Simulate, fit and forecast one configuration; return its timings and diagnostics."""
+    rng = np.random.default_rng([rows, cols, periods])
+    spec = ModelSpec(window=periods)
+    adjacency = queen_grid(rows, cols)
+    t0 = time.perf_counter()
+    structure = spatial_structure(adjacency)
+    structure_s = time.perf_counter() - t0
+    n = structure.n_units
+    offset = np.zeros(n)
+    sim = simulate(
+        spec, structure, adjacency, log_offset=offset, log_mean=log_mean, rng=rng, params=TRUTH
+    )
+    counts, season = sim.counts[:, :periods], sim.season[:periods]
+    observed = np.ones(periods)
+    t0 = time.perf_counter()
+    model = build_model(
+        spec, structure, counts=counts, observed=observed, season=season, log_offset=offset
+    )
+    build_s = time.perf_counter() - t0
+    keep = [v for v in KEEP if v in model.named_vars]
+    idata, _, secs = sample(model, settings, seed=1, var_names=keep)
+    diag = diagnose(idata, settings)
+    t0 = time.perf_counter()
+    centre = float(model_data(spec, counts, observed, season, offset)["centre"])
+    dist = next_period_rates(
+        idata,
+        spec,
+        log_offset=offset,
+        centre=centre,
+        season=int(sim.season[periods]),
+        covariates=None,
+        n_draws=400,
+        rng=rng,
+    )
+    forecast_table(dist, np.arange(n), rng)
+    total_summary(dist, rng)
+    forecast_s = time.perf_counter() - t0
+    hyper = diag.table[diag.table["kind"] == "hyper"]
+    out = {
+        "run": label,
+        "sampler": settings.sampler,
+        "cells": n,
+        "periods": periods,
+        "mean_count": float(counts.mean()),
+        "chains": settings.chains,
+        "draws": settings.draws,
+        "tune": settings.tune,
+        "target_accept": settings.target_accept,
+        "structure_s": structure_s,
+        "build_s": build_s,
+        "compile_s": secs["compile"],
+        "sample_s": secs["sample"],
+        "forecast_s": forecast_s,
+        "total_s": structure_s + build_s + secs["compile"] + secs["sample"] + forecast_s,
+        "min_ess_bulk": float(hyper["ess_bulk"].min()),
+        "min_ess_tail": float(hyper["ess_tail"].min()),
+        "slowest": str(hyper.sort_values("ess_bulk")["parameter"].iloc[0]),
+        "max_rhat": float(diag.table["r_hat"].max()),
+        "divergences": diag.divergences,
+        "mean_steps": diag.mean_steps,
+        "ess_per_s": float(hyper["ess_bulk"].min()) / secs["sample"],
+        "converged": diag.converged,
+        "failures": "; ".join(diag.failures),
+    }
+    print(out, flush=True)
+    return out
+
+
+def main() -> None:
+    """Run the chosen benchmark and append its rows to ``benchmarks/bayes/scale.csv``."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("which", choices=["force", "pymc", "scaling"])
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/bayes/scale.csv"))
+    args = ap.parse_args()
+    default = SamplerSettings(check=False)
+    rows = []
+    if args.which == "force":
+        rows.append(run("serious violence, force", 30, 60, 78, SV, default))
+        rows.append(run("knife crime, force", 30, 30, 78, KNIFE, default))
+    elif args.which == "pymc":
+        # PyMC's defaults: 1,000 draws after 1,000 tuning steps, target_accept 0.8.
+        pymc = SamplerSettings(sampler="pymc", draws=1000, tune=1000, target_accept=0.8)
+        nut = SamplerSettings(draws=1000, tune=1000, target_accept=0.8, check=False)
+        rows.append(run("knife crime, PyMC default NUTS", 15, 30, 78, KNIFE, pymc))
+        rows.append(run("knife crime, nutpie same settings", 15, 30, 78, KNIFE, nut))
+        rows.append(run("knife crime, nutpie default settings", 15, 30, 78, KNIFE, default))
+    else:
+        for r, c in ((15, 15), (15, 30), (30, 30), (30, 60)):
+            rows.append(run("scaling: cells", r, c, 78, KNIFE, default))
+        for p in (26, 52):
+            rows.append(run("scaling: periods", 30, 30, p, KNIFE, default))
+    table = pd.DataFrame(rows)
+    if args.out.exists():
+        table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+
+
+if __name__ == "__main__":
+    main()

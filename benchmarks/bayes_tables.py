@@ -1,0 +1,59 @@
+"""Paired differences of the Bayesian model from every baseline, per backtest (Markdown).
+
+For each leaderboard under ``benchmarks/bayes/leaderboards/``: the model's mean minus each
+baseline's mean over the same origins, with the paired standard error across origins, for
+CRPS and log score (lower is better), PAI at 5% of area (higher is better) and 90%
+coverage; ``paired.csv`` is written beside each leaderboard.
+
+Usage: ``.venv/bin/python benchmarks/bayes_tables.py [model-name]`` (default ``bayes``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+
+import pandas as pd
+
+from analysis.forecast import metrics as M
+
+METRICS = ("crps", "log_score", "pai_5pct", "coverage_90")
+
+
+def paired(folder: str, model: str) -> pd.DataFrame:
+    """Return the paired differences of ``model`` from every other model in a backtest."""
+    long = pd.read_csv(os.path.join(folder, "metrics.csv"))
+    wide = long.pivot_table(index=["model", "origin"], columns="metric", values="value")
+    wide = wide.reset_index()
+    rows = []
+    for other in sorted(set(wide["model"]) - {model}):
+        row: dict[str, object] = {"baseline": other}
+        for metric in METRICS:
+            d = M.paired_difference(wide, model, other, metric)
+            row[f"{metric}_diff"] = d["mean_diff"]
+            row[f"{metric}_se"] = d["se"]
+            row["n_origins"] = d["n"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    """Print the tables and write ``paired.csv`` files."""
+    model = sys.argv[1] if len(sys.argv) > 1 else "bayes"
+    for folder in sorted(glob.glob("benchmarks/bayes/leaderboards/*/")):
+        table = paired(folder, model)
+        table.to_csv(os.path.join(folder, "paired.csv"), index=False)
+        print(f"### {os.path.basename(folder.rstrip('/'))}: {model} minus baseline\n")
+        cols = ["baseline", "n_origins"]
+        lines = ["| " + " | ".join(cols + list(METRICS)) + " |", "|" + "---|" * (len(cols) + 4)]
+        for r in table.itertuples(index=False):
+            r = r._asdict()
+            cells = [str(r["baseline"]), str(r["n_origins"])]
+            cells += [f"{r[f'{m}_diff']:+.4f} ± {r[f'{m}_se']:.4f}" for m in METRICS]
+            lines.append("| " + " | ".join(cells) + " |")
+        print("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
