@@ -38,10 +38,30 @@ def paired(folder: str, model: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+BOARD = ["model", "crps", "log_score", "pai_5pct", "coverage_50", "coverage_90", "fit_seconds"]
+
+
+def leaderboard(folder: str) -> str:
+    """Return the leaderboard (with the true-mean oracle where one exists) as Markdown."""
+    table = pd.read_csv(os.path.join(folder, "summary.csv"))
+    oracle = os.path.join("benchmarks/leaderboards", os.path.basename(folder.rstrip("/")))
+    if os.path.exists(os.path.join(oracle, "oracle.csv")):
+        table = pd.concat([table, pd.read_csv(os.path.join(oracle, "oracle.csv"))])
+    table = table[BOARD]
+    lines = ["| " + " | ".join(BOARD) + " |", "|" + "---|" * len(BOARD)]
+    for row in table.itertuples(index=False):
+        lines.append(
+            "| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Print the tables and write ``paired.csv`` files."""
     model = sys.argv[1] if len(sys.argv) > 1 else "bayes"
     for folder in sorted(glob.glob("benchmarks/bayes/leaderboards/*/")):
+        print(f"### {os.path.basename(folder.rstrip('/'))}: leaderboard\n")
+        print(leaderboard(folder) + "\n")
         table = paired(folder, model)
         table.to_csv(os.path.join(folder, "paired.csv"), index=False)
         print(f"### {os.path.basename(folder.rstrip('/'))}: {model} minus baseline\n")

@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
+
+from analysis.forecast import metrics as M
 from analysis.forecast.backtest import BacktestResult
 from analysis.forecast.panel import Panel
 from analysis.forecast.plots import plot_calibration, plot_forecast_map, plot_hit_rate_curves
@@ -44,6 +47,7 @@ def write_backtest(
         "curves": out / "hit_rate_curves.csv",
         "run": out / "run.json",
         "units": out / "units.csv",
+        "pit": out / "pit_histogram.csv",
     }
     summary = result.summary()
     summary.to_csv(paths["summary"], index=False, float_format="%.6g")
@@ -52,6 +56,14 @@ def write_backtest(
     panel.units[["unit_id", "area_km2", "cx", "cy"]].to_csv(paths["units"], index=False)
     curve = result.curves.groupby(["model", "share"])[["hit_rate", "pai"]].mean().reset_index()
     curve.to_csv(paths["curves"], index=False, float_format="%.6g")
+    pit_rows = []
+    for model, g in result.pit.groupby("model") if len(result.pit) else []:
+        values = g["pit"].to_numpy()
+        dens = M.pit_histogram(values, 10)
+        row = {"model": model, "n": len(values), "uniformity_p": M.pit_uniformity(values, 10)}
+        row.update({f"bin{i}": float(d) for i, d in enumerate(dens)})
+        pit_rows.append(row)
+    pd.DataFrame(pit_rows).to_csv(paths["pit"], index=False, float_format="%.6g")
     paths["fig_hit_rate"] = plot_hit_rate_curves(result, out / "hit_rate_curves.png")
     paths["fig_calibration"] = plot_calibration(result, out / "calibration.png")
     if len(summary):
