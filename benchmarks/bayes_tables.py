@@ -21,9 +21,10 @@ from analysis.forecast import metrics as M
 METRICS = ("crps", "log_score", "pai_5pct", "coverage_90")
 
 
-def paired(folder: str, model: str) -> pd.DataFrame:
-    """Return the paired differences of ``model`` from every other model in a backtest."""
+def paired(folder: str, prefix: str) -> pd.DataFrame:
+    """Return the paired differences of the model named ``prefix...`` from every other."""
     long = pd.read_csv(os.path.join(folder, "metrics.csv"))
+    model = next(m for m in sorted(set(long["model"])) if m.startswith(prefix))
     wide = long.pivot_table(index=["model", "origin"], columns="metric", values="value")
     wide = wide.reset_index()
     rows = []

@@ -185,6 +185,14 @@ class BayesianForecaster(Forecaster):
         values = model_data(
             self.spec, data["counts"], data["observed"], data["season"], data["log_offset"]
         )
+        if data["observed"].sum() < self.spec.window / 2:
+            log.warning(
+                "%s: only %d of the window's %d periods have data; consider window=%d",
+                self.name,
+                int(data["observed"].sum()),
+                self.spec.window,
+                int(data["observed"].sum()),
+            )
         if key not in self._cache:
             model = build_model(self.spec, structure, **data)
             self._cache[key] = (model, None)
@@ -206,7 +214,8 @@ class BayesianForecaster(Forecaster):
             self._cache[key] = (model, compiled)
             diag = diagnose(idata, settings)
             diag.seconds = seconds
-            self.fits.append(self._record(ctx, diag, seconds, attempt, settings))
+            padded = int(self.spec.window - data["observed"].sum())
+            self.fits.append(self._record(ctx, diag, seconds, attempt, settings, padded))
             if diag.converged or not settings.check or attempt == self.retries:
                 break
             log.warning(
@@ -236,11 +245,13 @@ class BayesianForecaster(Forecaster):
         seconds: dict[str, float],
         attempt: int,
         settings: SamplerSettings,
+        padded: int,
     ) -> dict[str, object]:
-        """Return one row of the fit log."""
+        """Return one row of the fit log (``padded``: empty periods before the data)."""
         return {
             "model": self.name,
             "origin": int(ctx.origin),
+            "padded_periods": padded,
             "attempt": attempt,
             "draws": settings.draws,
             "chains": settings.chains,
