@@ -30,14 +30,11 @@ from bayes_common import queen_grid
 
 from analysis.forecast.bayesian.forecaster import KEEP
 from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
-from analysis.forecast.bayesian.predictive import (
-    forecast_table,
-    next_period_rates,
-    total_summary,
-)
+from analysis.forecast.bayesian.predictive import next_period_rates
 from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sample
 from analysis.forecast.bayesian.simulate import simulate
 from analysis.forecast.bayesian.structure import spatial_structure
+from analysis.forecast.summary import summarise_predictive
 
 TRUTH = {
     "b0": 0.0,
@@ -86,8 +83,7 @@ def run(
         n_draws=400,
         rng=rng,
     )
-    forecast_table(dist, np.arange(n), rng)
-    total_summary(dist, rng)
+    summarise_predictive(dist, np.ones(n), rng, k=2, draws=4000)
     forecast_s = time.perf_counter() - t0
     hyper = diag.table[diag.table["kind"] == "hyper"]
     out = {

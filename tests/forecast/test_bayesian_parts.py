@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytensor
+import pytensor.tensor as pt
 import pytest
 import scipy.sparse as sp
-from scipy import integrate
 
 from analysis.forecast.bayesian.model import ModelSpec, block_index, model_data
-from analysis.forecast.bayesian.priors import bym2_rho_rate, kld_distance
+from analysis.forecast.bayesian.priors import bym2_rho_logp, bym2_rho_rate, kld_distance
 from analysis.forecast.bayesian.structure import block_sizes, spatial_structure
 from analysis.forecast.distributions import CountDistribution
 from analysis.forecast.mixture import MixtureCountDistribution
@@ -57,17 +58,19 @@ def test_asymmetric_adjacency_is_refused():
         spatial_structure(sp.csr_matrix(np.array([[0, 1], [0, 0]])))
 
 
-def test_pc_prior_of_rho_has_the_stated_tail_and_integrates_to_one():
+def test_pc_prior_of_rho_has_the_stated_tail_and_its_density_is_the_cdf_slope():
     s = spatial_structure(grid_adjacency(5, 6))
     rate = bym2_rho_rate(s.gamma, upper=0.5, alpha=2 / 3)
-    # density of rho: rate * exp(-rate d) d'(rho)
-    grid = np.linspace(1e-6, 1 - 1e-6, 20001)
+    grid = np.linspace(1e-4, 1 - 1e-4, 4001)
     d = kld_distance(grid, s.gamma)
-    cdf = 1 - np.exp(-rate * d)
+    cdf = 1 - np.exp(-rate * d)  # exponential prior on the distance d(rho)
     assert cdf[np.searchsorted(grid, 0.5)] == pytest.approx(2 / 3, abs=1e-3)
-    dens = np.gradient(cdf, grid)
-    assert integrate.trapezoid(dens, grid) == pytest.approx(cdf[-1] - cdf[0], rel=1e-3)
     assert np.all(np.diff(d) > 0)  # the distance grows with rho
+    # the model's log density (PyTensor, analytic d'(rho)) against the slope of that CDF
+    rho = pt.dscalar("rho")
+    logp = pytensor.function([rho], bym2_rho_logp(rho, s.gamma, rate))
+    dens = np.array([np.exp(logp(r)) for r in grid[1:-1:50]])
+    np.testing.assert_allclose(dens, np.gradient(cdf, grid)[1:-1:50], rtol=2e-3)
 
 
 def test_block_sizes_cover_the_window():

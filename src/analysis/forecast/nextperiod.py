@@ -18,6 +18,7 @@ from analysis.data.offences import load_offence_codes, load_offence_groups
 from analysis.forecast.distributions import CountDistribution
 from analysis.forecast.panel import ForecastContext, build_panel
 from analysis.forecast.registry import make_forecaster
+from analysis.forecast.summary import summarise_predictive
 from analysis.space import PeriodCalendar
 
 
@@ -141,32 +142,13 @@ def forecast_next_period(
     forecaster = make_forecaster(model)
     dist: CountDistribution = forecaster.predict(ctx)
     rng = np.random.default_rng(seed)
-    sims = dist.sample(rng, draws)
-    totals = sims.sum(axis=1)
-    n_top = max(1, int(np.ceil(0.05 * len(panel.units))))
-    density = sims / panel.units["area_km2"].to_numpy()[None, :]
-    rank = np.argsort(np.argsort(-density, axis=1, kind="stable"), axis=1)
-    p_top = (rank < n_top).mean(axis=0)
+    area = panel.units["area_km2"].to_numpy()
+    table, totals = summarise_predictive(dist, area, rng, k=k, draws=draws)
+    table.insert(0, "unit_id", panel.units["unit_id"].to_numpy())
+    table.insert(1, "area_km2", area)
     last = counts[:, -1]
-    table = pd.DataFrame(
-        {
-            "unit_id": panel.units["unit_id"].to_numpy(),
-            "area_km2": panel.units["area_km2"].to_numpy(),
-            "mean": dist.mean,
-            "median": dist.quantile(0.5),
-            "lo50": dist.quantile(0.25),
-            "hi50": dist.quantile(0.75),
-            "lo80": dist.quantile(0.10),
-            "hi80": dist.quantile(0.90),
-            "lo90": dist.quantile(0.05),
-            "hi90": dist.quantile(0.95),
-            "p_any": dist.prob_at_least(1),
-            "p_at_least_k": dist.prob_at_least(k),
-            "p_top5": p_top,
-            "last_count": last,
-            "change": dist.mean - last,
-        }
-    )
+    table["last_count"] = last
+    table["change"] = dist.mean - last
     notes = list(panel.notes)
     skipped = panel.periods[~done]
     if len(skipped):

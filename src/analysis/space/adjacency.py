@@ -68,9 +68,7 @@ class Adjacency:
             ``(i, j)`` int64 arrays indexing ``unit_ids``, sorted by ``i`` then
             ``j`` (the node pairs of an ICAR model).
         """
-        upper = sp.triu(self.to_sparse(), k=1).tocoo()
-        order = np.lexsort((upper.col, upper.row))
-        return upper.row[order].astype(np.int64), upper.col[order].astype(np.int64)
+        return edge_list(self.to_sparse())
 
     def summary(self) -> dict[str, Any]:
         """Summarise the neighbour structure.
@@ -112,8 +110,27 @@ def _sparse_from_w(w: W, unit_ids: list[str]) -> sp.csr_matrix:
     return matrix
 
 
-def _components(matrix: sp.csr_matrix) -> tuple[int, np.ndarray]:
-    """Label connected components in order of their first unit."""
+def edge_list(matrix: sp.spmatrix) -> tuple[np.ndarray, np.ndarray]:
+    """Return each pair of a symmetric adjacency matrix once, as ``(i, j)`` with ``i < j``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        int64 index arrays sorted by ``i`` then ``j`` (the node pairs of an ICAR model).
+    """
+    upper = sp.triu(matrix, k=1).tocoo()
+    order = np.lexsort((upper.col, upper.row))
+    return upper.row[order].astype(np.int64), upper.col[order].astype(np.int64)
+
+
+def components(matrix: sp.spmatrix) -> tuple[int, np.ndarray]:
+    """Label connected components in order of their first unit.
+
+    Returns
+    -------
+    tuple
+        The number of components and each unit's label ``0 .. n - 1``.
+    """
     n_comp, labels = connected_components(matrix, directed=False)
     _, first = np.unique(labels, return_index=True)
     relabel = np.empty(n_comp, dtype=np.int64)
@@ -167,7 +184,7 @@ def build_adjacency(
     frame = gpd.GeoDataFrame(geometry=np.asarray(units.geometry.values), crs=units.crs)
     weights = _METHODS[key].from_dataframe(frame, ids=unit_ids, silence_warnings=True)
     matrix = _sparse_from_w(weights, unit_ids)
-    n_comp, labels = _components(matrix)
+    n_comp, labels = components(matrix)
     degree = np.diff(matrix.indptr)
     islands = [unit_ids[i] for i in np.flatnonzero(degree == 0)]
     return Adjacency(

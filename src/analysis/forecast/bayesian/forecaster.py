@@ -10,10 +10,12 @@ is reused across origins of the same units, as only the data change.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from analysis.forecast.base import Forecaster
 from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
@@ -139,7 +141,12 @@ class BayesianForecaster(Forecaster):
         return self.predict(ctx).mean
 
     def _structure(self, ctx: ForecastContext) -> SpatialStructure:
-        key = ("structure", id(ctx.neighbours), ctx.neighbours.nnz, ctx.n_units)
+        # Keyed by the graph's content: an id() can be reused by another matrix.
+        graph = sp.csr_matrix(ctx.neighbours)
+        digest = hashlib.sha256(np.asarray(graph.shape, dtype=np.int64).tobytes())
+        digest.update(graph.indptr.astype(np.int64).tobytes())
+        digest.update(graph.indices.astype(np.int64).tobytes())
+        key = ("structure", digest.hexdigest())
         if key not in self._cache:
             self._cache.clear()
             self._cache[key] = spatial_structure(ctx.neighbours)

@@ -164,7 +164,12 @@ def _centred(field: pt.TensorVariable, s: SpatialStructure) -> pt.TensorVariable
     return field
 
 
-def _icar_potential(name: str, field: pt.TensorVariable, s: SpatialStructure) -> None:
+def _icar_potential(
+    name: str,
+    field: pt.TensorVariable,
+    s: SpatialStructure,
+    sigma: pt.TensorVariable | None = None,
+) -> None:
     """Add the ICAR log density of ``field`` (last axis: units) as a potential.
 
     Pairwise differences over edges and a standard normal for islands. The density is flat
@@ -172,11 +177,23 @@ def _icar_potential(name: str, field: pt.TensorVariable, s: SpatialStructure) ->
     (the component sum over ``sqrt(n)``) keeps the field near sum-to-zero without the stiff
     geometry of the usual ``N(0, 0.001 n)`` soft constraint. ``field`` may have leading
     dimensions (independent fields).
+
+    Without ``sigma`` the field is the unit-precision ICAR (non-centred use). With it, the
+    field is the scaled ICAR times ``sigma`` (centred use): each edge's precision is its
+    component's scale over ``sigma**2``, islands have variance ``sigma**2``, and the
+    log-determinant term ``-rank * log(sigma)`` is included.
     """
     diff = field[..., s.node1] - field[..., s.node2]
-    logp = -0.5 * pt.sum(diff**2)
-    if s.islands.any():
-        logp = logp - 0.5 * pt.sum(field[..., np.flatnonzero(s.islands)] ** 2)
+    islands = np.flatnonzero(s.islands)
+    if sigma is None:
+        logp = -0.5 * pt.sum(diff**2)
+        if islands.size:
+            logp = logp - 0.5 * pt.sum(field[..., islands] ** 2)
+    else:
+        rank = s.n_units - len(s.constraint_groups)
+        logp = -0.5 * pt.sum(s.scale[s.node1] * diff**2) / sigma**2 - rank * pt.log(sigma)
+        if islands.size:
+            logp = logp - 0.5 * pt.sum(field[..., islands] ** 2) / sigma**2
     for idx in s.constraint_groups:
         logp = logp - 0.5 * pt.sum(pt.sum(field[..., idx], axis=-1) ** 2) / idx.size
     pm.Potential(name, logp)
@@ -357,32 +374,19 @@ def _spatial(spec: ModelSpec, s: SpatialStructure) -> pt.TensorVariable | None:
         # Centred: the data pin a static effect down well (every period informs it), where
         # a non-centred field would couple sigma to every unit's raw value.
         field = pm.Flat("space_icar", dims="unit")
-        diff = field[s.node1] - field[s.node2]
-        edge_scale = s.scale[s.node1]
-        logp = -0.5 * pt.sum(edge_scale * diff**2) / sigma**2
-        rank = s.n_units - len(s.constraint_groups)
-        logp = logp - rank * pt.log(sigma)
-        if s.islands.any():
-            logp = logp - 0.5 * pt.sum(field[np.flatnonzero(s.islands)] ** 2) / sigma**2
-        for idx in s.constraint_groups:
-            logp = logp - 0.5 * pt.sum(field[idx]) ** 2 / idx.size
-        pm.Potential("space_icar_logp", logp)
+        _icar_potential("space_icar_logp", field, s, sigma)
         return pm.Deterministic("space_effect", _centred(field, s), dims="unit")
     theta = pm.Normal("space_iid", 0.0, 1.0, dims="unit")
     if spec.spatial == "iid":
         return pm.Deterministic("space_effect", sigma * theta, dims="unit")
     rho = pm.Uniform("rho_space", 0.0, 1.0)
-    pm.Potential("rho_space_pc", bym2_rho_logp(rho, s.gamma, _rho_rate(spec, s)))
+    rate = bym2_rho_rate(s.gamma, spec.rho_upper, spec.rho_alpha)
+    pm.Potential("rho_space_pc", bym2_rho_logp(rho, s.gamma, rate))
     phi = pm.Flat("space_icar", dims="unit")
     _icar_potential("space_icar_logp", phi, s)
     scaled = _centred(phi, s) / np.sqrt(s.scale)
     effect = sigma * (pt.sqrt(rho) * scaled + pt.sqrt(1.0 - rho) * theta)
     return pm.Deterministic("space_effect", effect, dims="unit")
-
-
-def _rho_rate(spec: ModelSpec, s: SpatialStructure) -> float:
-    """Return the PC rate of ``rho`` for this graph."""
-    return bym2_rho_rate(s.gamma, spec.rho_upper, spec.rho_alpha)
 
 
 def _local_level(spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray) -> pt.TensorVariable:

@@ -8,21 +8,21 @@ units; for the ICAR interaction this approximates the spatially structured step 
 independent steps with the same marginal variance (the scaled ICAR has geometric-mean
 variance 1), a small part of the variance one period ahead.
 
-:func:`forecast_table` summarises the predictive per unit: mean, median, 50/80/90%
-intervals, ``P(count >= 1)``, ``P(count >= k)`` and the probability of being among the top
-share of units, with :func:`total_summary` for the force-wide total.
+The per-unit forecast table (mean, median, 50/80/90% intervals, ``P(count >= 1)``,
+``P(count >= k)``, the probability of being among the top 5% of units) and the force-wide
+total come from :func:`analysis.forecast.summary.summarise_predictive`, shared by every
+model.
 """
 
 from __future__ import annotations
 
 import arviz as az
 import numpy as np
-import pandas as pd
 
 from analysis.forecast.bayesian.model import YEAR, ModelSpec, block_index
 from analysis.forecast.mixture import MixtureCountDistribution
 
-__all__ = ["forecast_table", "next_period_rates", "top_share_probability", "total_summary"]
+__all__ = ["next_period_rates"]
 
 
 def _draws(idata: az.InferenceData, name: str, keep: np.ndarray) -> np.ndarray:
@@ -96,80 +96,3 @@ def next_period_rates(
         eta += _draws(idata, "beta", keep) @ covariates.T
     sizes = _draws(idata, "size", keep) if spec.likelihood == "negbin" else np.full(s, np.inf)
     return MixtureCountDistribution(np.exp(eta), sizes)
-
-
-def top_share_probability(
-    dist: MixtureCountDistribution,
-    rng: np.random.Generator,
-    *,
-    share: float = 0.05,
-    area: np.ndarray | None = None,
-    n_sims: int = 2000,
-) -> np.ndarray:
-    """Return each unit's probability of being among the top ``share`` of units.
-
-    Whole maps are simulated jointly; in each, units are ranked by count (per km² when
-    ``area`` is given) with ties broken at random, and the top ``ceil(share * n)`` marked.
-    """
-    sims = dist.sample(rng, n_sims)
-    if area is not None:
-        sims = sims / area[None, :]
-    n = sims.shape[1]
-    top = max(int(np.ceil(share * n)), 1)
-    jitter = rng.random(sims.shape)
-    order = np.lexsort((jitter, -sims), axis=1)[:, :top]
-    hits = np.zeros(n)
-    np.add.at(hits, order.ravel(), 1.0)
-    return hits / n_sims
-
-
-def total_summary(
-    dist: MixtureCountDistribution, rng: np.random.Generator, n_sims: int = 4000
-) -> dict[str, float]:
-    """Return the force-wide total's mean, median and 50/80/90% intervals."""
-    totals = dist.sample(rng, n_sims).sum(axis=1)
-    q = np.quantile(totals, [0.05, 0.10, 0.25, 0.5, 0.75, 0.90, 0.95])
-    return {
-        "mean": float(dist.mean.sum()),
-        "median": float(q[3]),
-        "lo50": float(q[2]),
-        "hi50": float(q[4]),
-        "lo80": float(q[1]),
-        "hi80": float(q[5]),
-        "lo90": float(q[0]),
-        "hi90": float(q[6]),
-    }
-
-
-def forecast_table(
-    dist: MixtureCountDistribution,
-    unit_ids: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    k: int = 2,
-    area: np.ndarray | None = None,
-    top_share: float = 0.05,
-) -> pd.DataFrame:
-    """Return the per-unit forecast table keyed by ``unit_id``.
-
-    Columns: ``mean, median, lo50, hi50, lo80, hi80, lo90, hi90, p_any, p_at_least_k,
-    p_top`` (``k`` and the top share are recorded in the table's ``attrs``).
-    """
-    table = pd.DataFrame(
-        {
-            "unit_id": unit_ids,
-            "mean": dist.mean,
-            "median": dist.quantile(0.5),
-            "lo50": dist.quantile(0.25),
-            "hi50": dist.quantile(0.75),
-            "lo80": dist.quantile(0.10),
-            "hi80": dist.quantile(0.90),
-            "lo90": dist.quantile(0.05),
-            "hi90": dist.quantile(0.95),
-            "p_any": dist.prob_at_least(1),
-            "p_at_least_k": dist.prob_at_least(k),
-            "p_top": top_share_probability(dist, rng, share=top_share, area=area),
-        }
-    )
-    table.attrs.update({"k": k, "top_share": top_share})
-    return table

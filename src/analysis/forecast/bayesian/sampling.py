@@ -218,10 +218,9 @@ def diagnose(idata: az.InferenceData, settings: SamplerSettings) -> Diagnostics:
     """
     post = idata.posterior
     rows = []
-    for name in HYPERPARAMETERS:
-        if name not in post:
-            continue
-        summ = az.summary(idata, var_names=[name], kind="diagnostics")
+    hyper = [name for name in HYPERPARAMETERS if name in post]
+    if hyper:
+        summ = az.summary(idata, var_names=hyper, kind="diagnostics")
         for label, r in summ.iterrows():
             rows.append(("hyper", str(label), r["r_hat"], r["ess_bulk"], r["ess_tail"]))
     for name in LATENTS:

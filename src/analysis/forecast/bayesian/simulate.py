@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from analysis.forecast.bayesian.model import YEAR, ModelSpec, block_index
 from analysis.forecast.bayesian.priors import sigma_rate
-from analysis.forecast.bayesian.structure import SpatialStructure
+from analysis.forecast.bayesian.structure import SpatialStructure, laplacian_spectrum
 
 __all__ = ["Simulation", "draw_icar", "simulate"]
 
@@ -60,12 +60,9 @@ def draw_icar(
     out = np.zeros((size, structure.n_units))
     out[:, structure.islands] = rng.standard_normal((size, int(structure.islands.sum())))
     for idx in structure.constraint_groups:
-        sub = adj[idx][:, idx]
-        lap = (sp.diags(np.asarray(sub.sum(axis=1)).ravel()) - sub).toarray()
-        val, vec = np.linalg.eigh(lap)
-        keep = val > 1e-9 * max(val[-1], 1.0)
-        z = rng.standard_normal((size, int(keep.sum())))
-        out[:, idx] = (z / np.sqrt(val[keep])) @ vec[:, keep].T
+        val, vec = laplacian_spectrum(adj, idx)
+        z = rng.standard_normal((size, val.size))
+        out[:, idx] = (z / np.sqrt(val)) @ vec.T
     return out / np.sqrt(structure.scale)[None, :]
 
 

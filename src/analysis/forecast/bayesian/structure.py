@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
-__all__ = ["SpatialStructure", "block_sizes", "spatial_structure"]
+from analysis.space.adjacency import components, edge_list
+
+__all__ = ["SpatialStructure", "block_sizes", "laplacian_spectrum", "spatial_structure"]
 
 #: Largest component whose scaling is computed (dense eigendecomposition; memory bound).
 MAX_COMPONENT = 12_000
@@ -75,6 +76,18 @@ class SpatialStructure:
         return int(self.node1.shape[0])
 
 
+def laplacian_spectrum(adj: sp.csr_matrix, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the non-zero eigenvalues and their eigenvectors of one component's Laplacian.
+
+    Dense: ``O(n**3)`` for a component of ``n`` units (see the module docstring).
+    """
+    sub = adj[idx][:, idx]
+    lap = (sp.diags(np.asarray(sub.sum(axis=1)).ravel()) - sub).toarray()
+    eigval, eigvec = np.linalg.eigh(lap)
+    keep = eigval > 1e-9 * max(eigval[-1], 1.0)
+    return eigval[keep], eigvec[:, keep]
+
+
 def spatial_structure(neighbours: sp.spmatrix) -> SpatialStructure:
     """Build the ICAR/BYM2 structure of a binary adjacency matrix.
 
@@ -103,11 +116,8 @@ def spatial_structure(neighbours: sp.spmatrix) -> SpatialStructure:
     adj.eliminate_zeros()
     if (adj != adj.T).nnz:
         raise ValueError("adjacency must be symmetric")
-    upper = sp.triu(adj, k=1).tocoo()
-    order = np.lexsort((upper.col, upper.row))
-    node1 = upper.row[order].astype(np.int64)
-    node2 = upper.col[order].astype(np.int64)
-    n_comp, label = connected_components(adj, directed=False)
+    node1, node2 = edge_list(adj)
+    n_comp, label = components(adj)
     degree = np.asarray(adj.sum(axis=1)).ravel()
     islands = degree == 0
     scale = np.ones(n)
@@ -122,12 +132,9 @@ def spatial_structure(neighbours: sp.spmatrix) -> SpatialStructure:
                 f"a connected component has {idx.size} units; BYM2 scaling supports up to "
                 f"{MAX_COMPONENT} (use larger cells or split the area)"
             )
-        sub = adj[idx][:, idx]
-        lap = (sp.diags(np.asarray(sub.sum(axis=1)).ravel()) - sub).toarray()
-        eigval, eigvec = np.linalg.eigh(lap)
-        keep = eigval > 1e-9 * max(eigval[-1], 1.0)
-        inv = 1.0 / eigval[keep]
-        marginal = (eigvec[:, keep] ** 2) @ inv
+        eigval, eigvec = laplacian_spectrum(adj, idx)
+        inv = 1.0 / eigval
+        marginal = (eigvec**2) @ inv
         s = float(np.exp(np.mean(np.log(marginal))))
         scale[idx] = s
         groups.append(idx)
