@@ -13,6 +13,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/bayes_scale.py force        # 1,800 x 78 and 900 x 78
     .venv/bin/python benchmarks/bayes_scale.py pymc         # PyMC's NUTS on 900 x 78
     .venv/bin/python benchmarks/bayes_scale.py scaling      # cells and periods
+    .venv/bin/python benchmarks/bayes_scale.py centring     # fixed against partial centring
 """
 
 from __future__ import annotations
@@ -47,11 +48,21 @@ KNIFE, SV = np.log(0.36), np.log(2.15)
 
 
 def run(
-    label: str, rows: int, cols: int, periods: int, log_mean: float, settings: SamplerSettings
+    label: str,
+    rows: int,
+    cols: int,
+    periods: int,
+    log_mean: float,
+    settings: SamplerSettings,
+    **spec_kw: object,
 ) -> dict[str, object]:
-    """Simulate, fit and forecast one configuration; return its timings and diagnostics."""
+    """Simulate, fit and forecast one configuration; return its timings and diagnostics.
+
+    The data depend only on the grid and the number of periods (and the mean), so runs
+    that differ only in the sampler or the centring fit the same data.
+    """
     rng = np.random.default_rng([rows, cols, periods])
-    spec = ModelSpec(window=periods)
+    spec = ModelSpec(window=periods, **spec_kw)  # type: ignore[arg-type]
     adjacency = queen_grid(rows, cols)
     t0 = time.perf_counter()
     structure = spatial_structure(adjacency)
@@ -88,6 +99,7 @@ def run(
     hyper = diag.table[diag.table["kind"] == "hyper"]
     out = {
         "run": label,
+        "centring": spec.centring,
         "sampler": settings.sampler,
         "cells": n,
         "periods": periods,
@@ -119,7 +131,7 @@ def run(
 def main() -> None:
     """Run the chosen benchmark and append its rows to ``benchmarks/bayes/scale.csv``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("which", choices=["force", "pymc", "scaling"])
+    ap.add_argument("which", choices=["force", "pymc", "scaling", "centring"])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/bayes/scale.csv"))
     args = ap.parse_args()
     default = SamplerSettings(check=False)
@@ -134,6 +146,13 @@ def main() -> None:
         rows.append(run("knife crime, PyMC default NUTS", 15, 30, 78, KNIFE, pymc))
         rows.append(run("knife crime, nutpie same settings", 15, 30, 78, KNIFE, nut))
         rows.append(run("knife crime, nutpie default settings", 15, 30, 78, KNIFE, default))
+    elif args.which == "centring":
+        # The same data fitted in both coordinate systems (the posterior is the same).
+        for label, log_mean in (("serious violence", SV), ("knife crime", KNIFE)):
+            for centring in ("fixed", "partial"):
+                rows.append(
+                    run(f"{label}, 450 cells", 15, 30, 78, log_mean, default, centring=centring)
+                )
     else:
         # 900 x 78 is the knife-crime run of "force"; 1,800 x 78 at that rate is added here.
         for r, c in ((15, 15), (15, 30), (30, 60)):
@@ -142,7 +161,10 @@ def main() -> None:
             rows.append(run("scaling: periods", 30, 30, p, KNIFE, default))
     table = pd.DataFrame(rows)
     if args.out.exists():
-        table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
+        old = pd.read_csv(args.out)
+        if "centring" not in old:  # rows measured before partial centring existed
+            old.insert(1, "centring", "fixed")
+        table = pd.concat([old, table], ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
 

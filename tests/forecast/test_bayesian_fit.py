@@ -1,6 +1,6 @@
 """Tiny Bayesian fits in test mode: the forecaster's contract, recovery and loud failures.
 
-Each fit compiles a small model (tens of seconds); the module fits two models in all.
+Each fit compiles a small model (tens of seconds); the module fits three models in all.
 """
 
 from __future__ import annotations
@@ -126,3 +126,28 @@ def test_unknown_parameters_are_refused():
         make_forecaster("bayes:windw=10")
     with pytest.raises(ValueError, match="spatial must be one of"):
         make_forecaster("bayes:spatial=car")
+
+
+def test_monthly_test_mode_runs_a_bayesian_model_as_a_labelled_test_fit(sample_dir):
+    from analysis.report import views
+
+    assert views.forecast_model("bayes", test_mode=True) == "bayes:test_mode=1"
+    assert views.forecast_model("bayes:window=26", True) == "bayes:window=26,test_mode=1"
+    assert views.forecast_model("bayes:test_mode=1", True) == "bayes:test_mode=1"
+    assert views.forecast_model("ewma_rescaled", test_mode=True) == "ewma_rescaled"
+    assert views.forecast_model("bayes", test_mode=False) == "bayes"
+    data = sample_dir
+    dates = views.run_dates("2026-10", data)
+    fc = views.run_forecast(
+        views.load_run_crimes(data, dates.cutoff),
+        "knife_crime_with_injury",
+        dates,
+        views.study_area(data),
+        model=views.forecast_model("bayes:window=26", test_mode=True),
+        cell_area_km2=None,
+        seed=1,
+        draws=200,
+    )
+    assert TEST_MODE_BANNER in fc.model
+    assert np.isfinite(fc.table["mean"]).all() and fc.total_lo90 <= fc.total_mean
+    assert fc.total_mean <= fc.total_hi90

@@ -117,3 +117,63 @@ def test_mixture_moments_and_quantiles_against_brute_force():
         np.testing.assert_array_equal(mx.quantile(q), (cdf < q).sum(axis=0))
     sims = mx.sample(rng, 20000)
     np.testing.assert_allclose(sims.mean(axis=0), mx.mean, rtol=0.05)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (30,)])
+def test_partially_centred_walk_has_the_random_walk_density(shape):
+    # The sampler's density of x must be the random walk's density of v(x) plus the log
+    # Jacobian, as a function of x and of sigma (constants aside). The Jacobian is taken
+    # by automatic differentiation, not from the formula in the code.
+    import pymc as pm
+    from scipy.stats import norm
+
+    from analysis.forecast.bayesian.model import _partial_walk
+
+    rng = np.random.default_rng(0)
+    t = shape[0]
+    weight = rng.uniform(0.0, 0.99, shape)
+    scale = rng.uniform(0.3, 1.5, t)
+    dims = ("a", "b")[: len(shape)]
+    coords = {d: np.arange(k) for d, k in zip(dims, shape, strict=True)}
+    with pm.Model(coords=coords) as m:
+        sigma = pm.Data("sigma", 0.3)
+        walk = _partial_walk("x", sigma, scale, pm.Data("w", weight), dims)
+    x = m["x"]
+    walk_f = pytensor.function([x], walk)
+    pot_f = pytensor.function([x], m.potentials[0])
+    jac_f = pytensor.function([x], pytensor.gradient.jacobian(walk.ravel(), x))
+    sd_shape = (t,) + (1,) * (len(shape) - 1)
+
+    def truth(xv: np.ndarray) -> float:
+        v = walk_f(xv)
+        steps = np.diff(np.concatenate([np.zeros((1, *shape[1:])), v]), axis=0)
+        sd = sigma.get_value() * scale.reshape(sd_shape)
+        logdet = np.linalg.slogdet(jac_f(xv).reshape(xv.size, xv.size))[1]
+        return norm.logpdf(steps, 0.0, sd).sum() + logdet
+
+    points = []
+    for s_value in (0.3, 0.05, 1.7):
+        sigma.set_value(s_value)
+        for _ in range(2):
+            xv = rng.normal(size=shape)
+            points.append((truth(xv), float(pot_f(xv))))
+    diffs = np.array([a - b for a, b in points])
+    np.testing.assert_allclose(diffs, diffs[0], atol=1e-8)
+
+
+def test_partial_centring_weights_follow_the_information():
+    spec = ModelSpec(window=26, recent_blocks=(2, 1, 1), block_every=13)
+    counts = np.zeros((3, 26))
+    counts[0] = 50  # a busy unit: its levels are sampled nearly centred
+    counts[1] = 1
+    data = model_data(spec, counts, np.ones(26), np.arange(26) % 13, np.zeros(3))
+    w = data["w_level"]  # (steps, units)
+    assert w.shape == (spec.blocks().size - 1, 3)
+    assert np.all(w[:, 0] > w[:, 1]) and np.all(w[:, 2] == 0.0)
+    assert 0.9 < w[0, 0] <= 0.99
+    assert w[-1, 1] < w[0, 1]  # a one-period block is less informed than a long one
+    assert data["w_time"].shape == (25,) and 0 < data["w_time"].min() < 0.99
+    fixed = model_data(
+        ModelSpec(window=26, centring="fixed"), counts, np.ones(26), np.arange(26) % 13, np.zeros(3)
+    )
+    assert not any(k.startswith("w_") for k in fixed)

@@ -37,6 +37,31 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
 }
 
 
+#: Models with an explicit test mode (tiny fits, checks off, every output bannered).
+TEST_MODE_MODELS = ("bayes",)
+
+
+def in_test_mode(spec: str) -> str:
+    """Return ``spec`` with ``test_mode=1`` added when its model has a test mode.
+
+    Baselines are fast at any size and have no test mode, so their specs come back
+    unchanged; a spec that already sets ``test_mode`` is left as it is.
+
+    Examples
+    --------
+    >>> in_test_mode("bayes")
+    'bayes:test_mode=1'
+    >>> in_test_mode("bayes:window=26")
+    'bayes:window=26,test_mode=1'
+    >>> in_test_mode("ewma_rescaled")
+    'ewma_rescaled'
+    """
+    name, _, params = spec.partition(":")
+    if name not in TEST_MODE_MODELS or "test_mode=" in params:
+        return spec
+    return f"{name}:{params + ',' if params else ''}test_mode=1"
+
+
 def _value(text: str) -> object:
     for cast in (int, float):
         try:

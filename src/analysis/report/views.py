@@ -22,6 +22,7 @@ from analysis.data import LoadOptions, load_crimes
 from analysis.data.quality import data_quality
 from analysis.data.reading import file_sha256
 from analysis.forecast.nextperiod import NextPeriodForecast, forecast_next_period
+from analysis.forecast.registry import in_test_mode
 from analysis.report.disclosure import suppress_counts
 from analysis.report.manifest import package_versions
 from analysis.space import areal_interpolate
@@ -140,6 +141,11 @@ def load_run_crimes(data_dir: str | Path, cutoff: date) -> pd.DataFrame:
 def study_area(data_dir: str | Path) -> gpd.GeoSeries:
     """The study-area polygon in British National Grid."""
     return gpd.read_file(Path(data_dir) / "study_area.geojson").to_crs("EPSG:27700").geometry
+
+
+def forecast_model(model: str, test_mode: bool) -> str:
+    """The forecaster spec to run: in test mode a Bayesian model gets its tiny test fit."""
+    return in_test_mode(model) if test_mode else model
 
 
 def run_forecast(

@@ -25,7 +25,17 @@ With the Poisson likelihood the log likelihood factorises over blocks::
 sum of ``exp(c_t)`` over block ``k``), so a gradient costs ``O(n_units * n_blocks)``,
 not ``O(n_units * window)``. The negative binomial needs every cell and costs more.
 
-Every latent field is non-centred. Periods of the window before the data begin are masked
+How each latent field is sampled is a choice of coordinates that leaves the model (and so
+the posterior) unchanged. With ``centring="fixed"`` the static ICAR effect is centred and
+every other field non-centred. With ``centring="partial"`` (the default) each field is
+partially centred (Papaspiliopoulos, Roberts and Skold 2007), element by element, with
+a weight ``w = I / (I + 1 / s**2)`` set from the data before fitting: ``I`` the counts that
+inform the element (its Fisher information under a log link) and ``s`` a prior guess of
+its scale. Well-informed elements (a busy cell's level in a long block, the force-wide
+level of a serious-violence panel) are then sampled nearly centred, weakly informed ones
+(an empty cell, a one-period block) nearly non-centred; see :func:`_partial_walk`.
+
+Periods of the window before the data begin are masked
 out of the likelihood, so the shapes, and with them the compiled model, stay the same across
 the origins of a backtest. Only neighbour pairs (never an ``N x N`` matrix) enter the model.
 """
@@ -97,6 +107,11 @@ class ModelSpec:
         Prior of ``sigma_level``: the PC exponential, or a boundary-avoiding
         ``Gamma(2, 10 / sigma_level_upper)`` (mean ``sigma_level_upper / 5``) whose density
         vanishes at 0.
+    centring : {"partial", "fixed"}
+        Coordinates the sampler works in (the posterior is the same): data-weighted
+        partial centring of the RW1 force-wide level, the season, the static ICAR effect
+        and independent local-level steps, or the fixed choice (static ICAR centred,
+        everything else non-centred). AR(1), BYM2 and ICAR steps are non-centred in both.
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
@@ -116,6 +131,7 @@ class ModelSpec:
     rho_upper: float = 0.5
     rho_alpha: float = 2 / 3
     level_prior: Literal["pc", "gamma"] = "pc"
+    centring: Literal["partial", "fixed"] = "partial"
 
     def __post_init__(self) -> None:
         choices = {
@@ -125,6 +141,7 @@ class ModelSpec:
             "interaction": ("icar", "iid", "none"),
             "offset": ("area", "none"),
             "level_prior": ("pc", "gamma"),
+            "centring": ("partial", "fixed"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -254,19 +271,16 @@ def build_model(
     if use_level:
         coords["step"] = np.arange(n_blocks - 1)
         coords["block"] = np.arange(n_blocks)
+    if spec.temporal == "rw1" and spec.centring == "partial":
+        coords["move"] = np.arange(w - 1)
     data = model_data(spec, counts, observed, season, log_offset)
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in data.items()}
         unit = pm.math.constant(log_offset) + d["centre"] + pm.Normal("b0", 0.0, 1.0)
-        period = _temporal(spec, w)
+        period = _temporal(spec, w, d)
         if spec.seasonal:
-            sigma_s = pm.Exponential("sigma_season", sigma_rate(spec.sigma_season_upper, 0.01))
-            raw_s = pm.Normal("season_raw", 0.0, 1.0, dims="season")
-            seas = pm.Deterministic(
-                "season_effect", sigma_s * (raw_s - raw_s.mean()), dims="season"
-            )
-            period = period + seas[d["season"]]
-        b = _spatial(spec, structure)
+            period = period + _season(spec, d)[d["season"]]
+        b = _spatial(spec, structure, d)
         if b is not None:
             unit = unit + b
         if spec.covariates:
@@ -274,7 +288,7 @@ def build_model(
                 raise ValueError(f"the model needs covariates {spec.covariates}")
             beta = pm.Normal("beta", 0.0, 1.0, shape=len(spec.covariates))
             unit = unit + pt.dot(pm.math.constant(covariates), beta)
-        level = _local_level(spec, structure, blocks) if use_level else pt.zeros((n, 1))
+        level = _local_level(spec, structure, blocks, d) if use_level else pt.zeros((n, 1))
         index = blocks if use_level else np.zeros(w, dtype=np.int64)
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
@@ -303,16 +317,107 @@ def model_data(
         "season": np.asarray(season, dtype=np.int64),
         "centre": np.asarray(_centre(counts, observed, log_offset)),
     }
-    if spec.likelihood == "negbin":
-        out["counts"] = y
-        return out
     blocks = block_index(spec, counts.shape[1])
     n_blocks = int(blocks.max()) + 1
     onehot = np.eye(n_blocks)[blocks]
+    y_block = y @ onehot
+    if spec.centring == "partial":
+        out.update(_centring_weights(spec, y, y_block, blocks))
+    if spec.likelihood == "negbin":
+        out["counts"] = y
+        return out
     out["y_unit"] = y.sum(axis=1)
     out["y_period"] = y.sum(axis=0)
-    out["y_block"] = y @ onehot
+    out["y_block"] = y_block
     return out
+
+
+#: Largest partial-centring weight (``1 - w`` enters a logarithm).
+MAX_WEIGHT = 0.99
+
+
+def _weight(information: np.ndarray | float, prior_sd: np.ndarray | float) -> np.ndarray:
+    """Return the partial-centring weight ``I / (I + 1 / prior_sd**2)``, at most 0.99.
+
+    For a normal latent value with prior sd ``s`` observed with precision ``I`` this is the
+    weight that makes the partially centred coordinate independent of ``s`` a posteriori
+    (Papaspiliopoulos, Roberts and Skold 2007); under a log link a count's Fisher
+    information about its log rate is its mean, estimated here by the observed count.
+    """
+    info = np.asarray(information, dtype=float)
+    w = info / (info + 1.0 / np.asarray(prior_sd, dtype=float) ** 2)
+    return np.minimum(w, MAX_WEIGHT)
+
+
+def _centring_weights(
+    spec: ModelSpec, y: np.ndarray, y_block: np.ndarray, blocks: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Return the partial-centring weights of a window (see :func:`_partial_walk`).
+
+    The prior guesses of each field's scale are a third of its PC prior's ``U``; they
+    change only how well the sampler mixes, never the posterior.
+    """
+    out: dict[str, np.ndarray] = {}
+    if spec.temporal == "rw1":
+        out["w_time"] = _weight(y.sum(axis=0)[1:], spec.sigma_time_upper / 3)
+    if spec.seasonal:
+        out["w_season"] = np.asarray(_weight(y.sum() / YEAR, spec.sigma_season_upper / 3))
+    if spec.spatial == "icar":
+        per_unit = _weight(y.sum(axis=1), spec.sigma_space_upper / 3)
+        out["w_space"] = np.asarray(float(per_unit.mean()))
+    if spec.interaction == "iid" and blocks.max() > 0:
+        gap = _block_gaps(blocks)
+        sd = spec.sigma_level_upper / 3 * np.sqrt(gap)
+        out["w_level"] = _weight(y_block[:, 1:].T, sd[:, None])
+    return out
+
+
+def _block_gaps(blocks: np.ndarray) -> np.ndarray:
+    """Return the distance in years between consecutive block centres."""
+    centres = np.array([np.flatnonzero(blocks == k).mean() for k in range(blocks.max() + 1)])
+    return np.diff(centres) / YEAR
+
+
+def _partial_walk(
+    name: str,
+    sigma: pt.TensorVariable,
+    scale: np.ndarray,
+    weight: pt.TensorVariable,
+    dims: tuple[str, ...],
+) -> pt.TensorVariable:
+    """Return a random walk from 0, sampled in partially centred coordinates.
+
+    The walk ``v`` has ``v[k] - v[k-1] ~ N(0, (sigma * scale[k])**2)`` (``v[-1] = 0``) along
+    the first axis. The sampler sees ``x``, with::
+
+        v[k] = (1 - w[k]) * v[k-1] + (sigma * scale[k])**(1 - w[k]) * x[k]
+
+    so ``w = 0`` is the non-centred walk (``x`` the standardised steps) and ``w = 1`` the
+    centred one (``x = v``). The density of ``x`` is the walk's density plus the log
+    Jacobian ``sum((1 - w) * log(sigma))``. Short walks (local levels) are unrolled; long
+    ones (the force-wide level) use a lower-triangular transfer matrix built from the
+    weights, which are data.
+    """
+    x = pm.Flat(name, dims=dims)
+    t = scale.shape[0]
+    shape = (t,) + (1,) * (weight.ndim - 1)
+    sd = sigma * pm.math.constant(scale.reshape(shape))
+    carry = 1.0 - weight
+    innov = pt.exp((1.0 - weight) * pt.log(sd)) * x
+    if t <= 24:
+        rows = [innov[0]]
+        for k in range(1, t):
+            rows.append(carry[k] * rows[-1] + innov[k])
+        walk = pt.stack(rows, axis=0)
+    else:
+        cum = pt.cumsum(pt.log(carry), axis=0)
+        lower = np.tril(np.ones((t, t))).reshape((t, t) + (1,) * (weight.ndim - 1))
+        transfer = lower * pt.exp((cum[:, None] - cum[None, :]) * lower)
+        walk = pt.sum(transfer * innov[None], axis=1)
+    previous = pt.concatenate([pt.zeros_like(walk[:1]), walk[:-1]], axis=0)
+    z = (walk - previous) / sd
+    pm.Potential(f"{name}_logp", -0.5 * pt.sum(z**2) - pt.sum(weight * pt.log(sd)))
+    return walk
 
 
 def _poisson(
@@ -340,7 +445,7 @@ def _centre(counts: np.ndarray, observed: np.ndarray, log_offset: np.ndarray) ->
     return float(np.log(max(total, 0.5) / exposure))
 
 
-def _temporal(spec: ModelSpec, w: int) -> pt.TensorVariable:
+def _temporal(spec: ModelSpec, w: int, d: dict[str, pt.TensorVariable]) -> pt.TensorVariable:
     """Return the force-wide level ``tau`` per period (non-centred AR(1) or RW1).
 
     The level is non-centred because a force-wide 4-week count of a rare offence pins it
@@ -348,9 +453,14 @@ def _temporal(spec: ModelSpec, w: int) -> pt.TensorVariable:
     then has a funnel with ``sigma_time``). AR(1): ``tau = L(phi) @ (sigma * z)`` with
     ``L[t, s] = phi**(t - s)`` below the diagonal and a stationary first innovation; the
     ``w x w`` matrix is over periods, not units. RW1: ``tau = cumsum(sigma * z)`` centred
-    to mean 0 (its level is the intercept's).
+    to mean 0 (its level is the intercept's). With partial centring the RW1 starts at 0
+    and its ``w - 1`` moves are sampled by :func:`_partial_walk`.
     """
     sigma = pm.Exponential("sigma_time", sigma_rate(spec.sigma_time_upper, 0.01))
+    if spec.temporal == "rw1" and "w_time" in d:
+        moves = _partial_walk("time_raw", sigma, np.ones(w - 1), d["w_time"], ("move",))
+        walk = pt.concatenate([pt.zeros(1), moves])
+        return pm.Deterministic("tau", walk - walk.mean(), dims="period")
     z = pm.Normal("time_raw", 0.0, 1.0, dims="period")
     if spec.temporal == "rw1":
         walk = pt.cumsum(sigma * z)
@@ -365,17 +475,34 @@ def _temporal(spec: ModelSpec, w: int) -> pt.TensorVariable:
     return pm.Deterministic("tau", pt.dot(matrix, innov), dims="period")
 
 
-def _spatial(spec: ModelSpec, s: SpatialStructure) -> pt.TensorVariable | None:
+def _season(spec: ModelSpec, d: dict[str, pt.TensorVariable]) -> pt.TensorVariable:
+    """Return the 13-period seasonal effect (sum to zero), partially centred when asked.
+
+    ``season_raw ~ ZeroSumNormal(sigma**w)`` and the effect is ``sigma**(1 - w)`` times it:
+    ``w = 0`` is the non-centred effect, ``w = 1`` the centred one.
+    """
+    sigma = pm.Exponential("sigma_season", sigma_rate(spec.sigma_season_upper, 0.01))
+    w = d.get("w_season", 0.0)
+    raw = pm.ZeroSumNormal("season_raw", sigma=sigma**w, dims="season")
+    return pm.Deterministic("season_effect", sigma ** (1.0 - w) * raw, dims="season")
+
+
+def _spatial(
+    spec: ModelSpec, s: SpatialStructure, d: dict[str, pt.TensorVariable]
+) -> pt.TensorVariable | None:
     """Return the static spatial effect per unit, or None."""
     if spec.spatial == "none":
         return None
     sigma = pm.Exponential("sigma_space", sigma_rate(spec.sigma_space_upper, 0.01))
     if spec.spatial == "icar":
-        # Centred: the data pin a static effect down well (every period informs it), where
-        # a non-centred field would couple sigma to every unit's raw value.
+        # Fixed: centred, as the data pin a static effect down well in crime panels (every
+        # period informs it). Partial: the field is ICAR(sigma**w) times sigma**(1 - w), so
+        # that weak fields in sparse data are sampled nearly non-centred.
+        w = d.get("w_space", 1.0)
         field = pm.Flat("space_icar", dims="unit")
-        _icar_potential("space_icar_logp", field, s, sigma)
-        return pm.Deterministic("space_effect", _centred(field, s), dims="unit")
+        _icar_potential("space_icar_logp", field, s, sigma**w)
+        effect = sigma ** (1.0 - w) * _centred(field, s)
+        return pm.Deterministic("space_effect", effect, dims="unit")
     theta = pm.Normal("space_iid", 0.0, 1.0, dims="unit")
     if spec.spatial == "iid":
         return pm.Deterministic("space_effect", sigma * theta, dims="unit")
@@ -389,15 +516,21 @@ def _spatial(spec: ModelSpec, s: SpatialStructure) -> pt.TensorVariable | None:
     return pm.Deterministic("space_effect", effect, dims="unit")
 
 
-def _local_level(spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray) -> pt.TensorVariable:
+def _local_level(
+    spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray, d: dict[str, pt.TensorVariable]
+) -> pt.TensorVariable:
     """Return each unit's level in every block, ``(n_units, n_blocks)``, 0 in the first."""
-    centres = np.array([np.flatnonzero(blocks == k).mean() for k in range(blocks.max() + 1)])
-    gap = np.diff(centres) / YEAR
+    gap = _block_gaps(blocks)
     if spec.level_prior == "pc":
         sigma = pm.Exponential("sigma_level", sigma_rate(spec.sigma_level_upper, 0.01))
     else:
         # Boundary-avoiding Gamma(2) with mean sigma_level_upper / 5 (Chung et al. 2013).
         sigma = pm.Gamma("sigma_level", alpha=2.0, beta=10.0 / spec.sigma_level_upper)
+    if spec.interaction == "iid" and "w_level" in d:
+        walk = _partial_walk("level_raw", sigma, np.sqrt(gap), d["w_level"], ("step", "unit"))
+        level = pt.concatenate([pt.zeros((1, s.n_units)), walk], axis=0).T
+        pm.Deterministic("level_now", level[:, -1], dims="unit")
+        return level
     if spec.interaction == "iid":
         steps = pm.Normal("level_raw", 0.0, 1.0, dims=("step", "unit"))
     else:
