@@ -119,6 +119,22 @@ def test_mixture_moments_and_quantiles_against_brute_force():
     np.testing.assert_allclose(sims.mean(axis=0), mx.mean, rtol=0.05)
 
 
+@pytest.mark.parametrize("sizes", [np.inf, 1.5, "mixed"])
+def test_mixture_quantiles_match_the_search_and_the_cdf(sizes):
+    rng = np.random.default_rng(2)
+    rates = rng.gamma(1.0, 3.0, (40, 30))
+    rates[:, 0] = 0.0  # a unit with no expected crime
+    rates[:, 1] = 80.0
+    if sizes == "mixed":
+        sizes = np.where(np.arange(40) % 2 == 0, np.inf, rng.uniform(0.5, 5.0, 40))
+    mx = MixtureCountDistribution(rates, sizes)
+    for q in (0.0, 0.05, 0.25, 0.5, 0.9, 0.95):
+        fast = mx.quantile(q)
+        np.testing.assert_array_equal(fast, mx._quantile_by_search(q))
+        assert np.all(mx.cdf(fast) >= q - 1e-9)
+        assert np.all((fast == 0) | (mx.cdf(fast - 1) < q))
+
+
 @pytest.mark.parametrize("shape", [(5, 3), (30,)])
 def test_partially_centred_walk_has_the_random_walk_density(shape):
     # The sampler's density of x must be the random walk's density of v(x) plus the log

@@ -20,6 +20,9 @@ from analysis.forecast.distributions import CountDistribution
 
 __all__ = ["MixtureCountDistribution"]
 
+#: Largest rate for which the quantile recursion starts from ``exp(-rate)`` safely.
+_MAX_RECURSION_RATE = 500.0
+
 
 @dataclass(frozen=True, eq=False)
 class MixtureCountDistribution:
@@ -105,11 +108,38 @@ class MixtureCountDistribution:
     def quantile(self, q: float) -> np.ndarray:
         """Return the smallest integer ``k`` with mixture ``F(k) >= q``, per unit.
 
-        The mixture quantile lies between the smallest and largest per-draw quantiles, so
-        only that range is searched.
+        The mixture's CDF is accumulated over ``k = 0, 1, ...`` for every draw at once
+        through the pmf recursions ``p(k) = p(k-1) mu / k`` (Poisson) and
+        ``p(k) = p(k-1) (k - 1 + r) / k * mu / (mu + r)`` (negative binomial), stopping
+        once every unit has reached ``q``: one pass instead of a CDF per draw and per
+        candidate ``k``. Rates too large for ``p(0)`` to be represented fall back to
+        a search between the per-draw quantiles.
         """
         if not 0 <= q < 1:
             raise ValueError(f"q must be in [0, 1), got {q}")
+        if self.rates.max(initial=0.0) > _MAX_RECURSION_RATE:
+            return self._quantile_by_search(q)
+        mu, r = self.rates, self.sizes[:, None]
+        pois = np.isinf(r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_safe = np.where(pois, 1.0, r)
+            p = np.where(pois, np.exp(-mu), np.exp(r_safe * np.log(r_safe / (r_safe + mu))))
+            odds = np.where(pois, mu, mu / (mu + r_safe))
+        target = q - 1e-12
+        cdf = p.mean(axis=0)
+        out = np.zeros(mu.shape[1], dtype=np.int64)
+        todo = cdf < target
+        k = 0
+        while todo.any():
+            k += 1
+            p = p * odds * np.where(pois, 1.0, (k - 1 + r_safe)) / k
+            cdf = cdf + p.mean(axis=0)
+            out[todo] = k
+            todo &= cdf < target
+        return out
+
+    def _quantile_by_search(self, q: float) -> np.ndarray:
+        """Quantile by searching between the smallest and largest per-draw quantiles."""
         per_draw = np.stack([self._component(s).quantile(q) for s in range(self.n_draws)])
         lo, hi = per_draw.min(axis=0), per_draw.max(axis=0)
         span = int((hi - lo).max()) + 1
