@@ -131,11 +131,17 @@ def test_unknown_parameters_are_refused():
 def test_monthly_test_mode_runs_a_bayesian_model_as_a_labelled_test_fit(sample_dir):
     from analysis.report import views
 
-    assert views.forecast_model("bayes", test_mode=True) == "bayes:test_mode=1"
-    assert views.forecast_model("bayes:window=26", True) == "bayes:window=26,test_mode=1"
-    assert views.forecast_model("bayes:test_mode=1", True) == "bayes:test_mode=1"
-    assert views.forecast_model("ewma_rescaled", test_mode=True) == "ewma_rescaled"
-    assert views.forecast_model("bayes", test_mode=False) == "bayes"
+    knife, sv = "knife_crime_with_injury", "serious_violence"
+    assert views.forecast_model("bayes", sv, test_mode=True) == "bayes:test_mode=1"
+    assert views.forecast_model("bayes:window=26", sv, True) == "bayes:window=26,test_mode=1"
+    assert views.forecast_model("bayes:test_mode=1", sv, True) == "bayes:test_mode=1"
+    assert views.forecast_model("ewma_rescaled", knife, test_mode=True) == "ewma_rescaled"
+    assert views.forecast_model("bayes", knife, test_mode=False) == "bayes"
+    # None: the group's default as the backtests chose it
+    assert views.forecast_model(None, knife, test_mode=False) == "bayes"
+    assert views.forecast_model(None, knife, test_mode=True) == "bayes:test_mode=1"
+    assert views.forecast_model(None, sv, test_mode=True) == "ewma_rescaled"
+    assert views.forecast_model(None, "burglary", test_mode=False) == "ewma_rescaled"
     data = sample_dir
     dates = views.run_dates("2026-10", data)
     fc = views.run_forecast(
@@ -143,11 +149,12 @@ def test_monthly_test_mode_runs_a_bayesian_model_as_a_labelled_test_fit(sample_d
         "knife_crime_with_injury",
         dates,
         views.study_area(data),
-        model=views.forecast_model("bayes:window=26", test_mode=True),
+        model=views.forecast_model("bayes:window=26", knife, test_mode=True),
         cell_area_km2=None,
         seed=1,
         draws=200,
     )
     assert TEST_MODE_BANNER in fc.model
+    assert any(n.startswith("Bayesian fit, attempt 1") for n in fc.notes)
     assert np.isfinite(fc.table["mean"]).all() and fc.total_lo90 <= fc.total_mean
     assert fc.total_mean <= fc.total_hi90

@@ -150,6 +150,16 @@ def forecast_next_period(
     table["last_count"] = last
     table["change"] = dist.mean - last
     notes = list(panel.notes)
+    for fit in getattr(forecaster, "fits", []):
+        notes.append(
+            f"Bayesian fit, attempt {fit['attempt'] + 1}: "
+            + ("converged" if fit["converged"] else "NOT converged")
+            + f"; {fit['chains']} chains x {fit['draws']} draws, {fit['divergences']} "
+            f"divergences, smallest bulk ESS {fit['min_ess_bulk']:.0f}, largest R-hat "
+            f"{fit['max_rhat']:.3f}, {fit['mean_steps']:.0f} leapfrog steps per draw, "
+            f"{fit['sample_seconds']:.0f} s sampling"
+            + (f"; failed: {fit['failures']}" if fit["failures"] else "")
+        )
     skipped = panel.periods[~done]
     if len(skipped):
         notes.append(

@@ -11,34 +11,53 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from analysis.forecast.registry import default_model
 from analysis.harm.output import METRIC_KEYS
 
-#: Leaderboards summarised for the committee: (folder, label).
+#: Leaderboards summarised for the committee: (folder, label, offence group).
 BOARDS = (
-    ("synthetic_knife_1km2", "knife crime with injury, 1 km², synthetic"),
-    ("synthetic_sv_0.5km2", "serious violence, 0.5 km², synthetic"),
+    (
+        "synthetic_knife_1km2",
+        "knife crime with injury, 1 km², synthetic",
+        "knife_crime_with_injury",
+    ),
+    ("synthetic_sv_0.5km2", "serious violence, 0.5 km², synthetic", "serious_violence"),
 )
+#: Baselines shown beside the model in use.
+SHOWN = ("ewma_rescaled", "ewma", "last", "kde", "ORACLE_true_mean_poisson")
 
 
-def performance_table(boards_dir: str | Path) -> pd.DataFrame:
-    """The forecast in use, the best baseline and the oracle, per leaderboard."""
+def performance_table(boards_dir: str | Path, bayes_dir: str | Path | None = None) -> pd.DataFrame:
+    """The forecast in use, simple baselines and the oracle, per leaderboard.
+
+    Parameters
+    ----------
+    boards_dir : path
+        The baselines' leaderboards (``benchmarks/leaderboards``).
+    bayes_dir : path, optional
+        The leaderboards that add the Bayesian model on the same origins
+        (``benchmarks/bayes/leaderboards``); used where they exist.
+    """
     rows = []
-    for folder, label in BOARDS:
+    for folder, label, group in BOARDS:
         path = Path(boards_dir) / folder
+        if bayes_dir is not None and (Path(bayes_dir) / folder / "summary.csv").exists():
+            path = Path(bayes_dir) / folder
         if not (path / "summary.csv").exists():
             continue
         t = pd.read_csv(path / "summary.csv")
         t = t.loc[t["n_origins"] > 0]
-        if (path / "oracle.csv").exists():
-            t = pd.concat([t, pd.read_csv(path / "oracle.csv")], ignore_index=True)
-        keep = t.loc[
-            t["model"].isin(["ewma_rescaled", "ewma", "last", "kde", "ORACLE_true_mean_poisson"])
-        ]
+        oracle = Path(boards_dir) / folder / "oracle.csv"
+        if oracle.exists():
+            t = pd.concat([t, pd.read_csv(oracle)], ignore_index=True)
+        in_use = default_model(group)
+        keep = t.loc[t["model"].isin([in_use, *SHOWN])]
+        keep = pd.concat([keep.loc[keep["model"] == in_use], keep.loc[keep["model"] != in_use]])
         for r in keep.itertuples(index=False):
             rows.append(
                 {
                     "target": label,
-                    "model": r.model,
+                    "model": r.model + (" (in use)" if r.model == in_use else ""),
                     "CRPS": round(r.crps, 4),
                     "log score": round(r.log_score, 4),
                     "PAI at 5%": round(r.pai_5pct, 2),

@@ -22,7 +22,7 @@ from analysis.data import LoadOptions, load_crimes
 from analysis.data.quality import data_quality
 from analysis.data.reading import file_sha256
 from analysis.forecast.nextperiod import NextPeriodForecast, forecast_next_period
-from analysis.forecast.registry import in_test_mode
+from analysis.forecast.registry import default_model, in_test_mode
 from analysis.report.disclosure import suppress_counts
 from analysis.report.manifest import package_versions
 from analysis.space import areal_interpolate
@@ -143,9 +143,15 @@ def study_area(data_dir: str | Path) -> gpd.GeoSeries:
     return gpd.read_file(Path(data_dir) / "study_area.geojson").to_crs("EPSG:27700").geometry
 
 
-def forecast_model(model: str, test_mode: bool) -> str:
-    """The forecaster spec to run: in test mode a Bayesian model gets its tiny test fit."""
-    return in_test_mode(model) if test_mode else model
+def forecast_model(model: str | None, offence_group: str, test_mode: bool) -> str:
+    """The forecaster spec to run.
+
+    ``None`` means the group's default, chosen by the backtests
+    (:data:`analysis.forecast.registry.GROUP_MODELS`); in test mode a Bayesian model gets
+    its tiny, bannered test fit.
+    """
+    spec = model or default_model(offence_group)
+    return in_test_mode(spec) if test_mode else spec
 
 
 def run_forecast(
