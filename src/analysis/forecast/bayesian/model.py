@@ -334,6 +334,11 @@ def model_data(
 
 #: Largest partial-centring weight (``1 - w`` enters a logarithm).
 MAX_WEIGHT = 0.99
+#: The weights a random walk's elements are rounded to, so that ``sigma ** (1 - w)`` costs
+#: one power per level and a gather, not a power per element (any weights are valid).
+WEIGHT_LEVELS = np.r_[np.linspace(0.0, 0.9, 10), MAX_WEIGHT]
+#: Walks longer than this use a precomputed transfer matrix instead of an unrolled loop.
+UNROLL = 24
 
 
 def _weight(information: np.ndarray | float, prior_sd: np.ndarray | float) -> np.ndarray:
@@ -359,7 +364,8 @@ def _centring_weights(
     """
     out: dict[str, np.ndarray] = {}
     if spec.temporal == "rw1":
-        out["w_time"] = _weight(y.sum(axis=0)[1:], spec.sigma_time_upper / 3)
+        w_time = _weight(y.sum(axis=0)[1:], spec.sigma_time_upper / 3)
+        out.update(_walk_data("w_time", w_time, np.ones(y.shape[1] - 1)))
     if spec.seasonal:
         out["w_season"] = np.asarray(_weight(y.sum() / YEAR, spec.sigma_season_upper / 3))
     if spec.spatial == "icar":
@@ -368,7 +374,32 @@ def _centring_weights(
     if spec.interaction == "iid" and blocks.max() > 0:
         gap = _block_gaps(blocks)
         sd = spec.sigma_level_upper / 3 * np.sqrt(gap)
-        out["w_level"] = _weight(y_block[:, 1:].T, sd[:, None])
+        w_level = _weight(y_block[:, 1:].T, sd[:, None])
+        out.update(_walk_data("w_level", w_level, np.sqrt(gap)))
+    return out
+
+
+def _walk_data(prefix: str, weight: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    """Return the data a partially centred walk needs (see :func:`_partial_walk`).
+
+    The weights are rounded to :data:`WEIGHT_LEVELS`; everything that depends on them
+    alone is computed here, once per window, not at every gradient.
+    """
+    level = np.abs(weight[..., None] - WEIGHT_LEVELS).argmin(axis=-1)
+    w = WEIGHT_LEVELS[level]
+    shape = (scale.size,) + (1,) * (w.ndim - 1)
+    out = {
+        prefix: w,
+        f"{prefix}_index": level.astype(np.int64),
+        f"{prefix}_scale_power": np.asarray(scale, dtype=float).reshape(shape) ** (1.0 - w),
+        f"{prefix}_sum": np.asarray(float(w.sum())),
+    }
+    if w.ndim == 1 and w.size > UNROLL:
+        cum = np.cumsum(np.log1p(-w))
+        lower = np.tril(np.ones((w.size, w.size), dtype=bool))
+        out[f"{prefix}_transfer"] = np.where(
+            lower, np.exp(np.where(lower, cum[:, None] - cum[None, :], 0.0)), 0.0
+        )
     return out
 
 
@@ -382,7 +413,8 @@ def _partial_walk(
     name: str,
     sigma: pt.TensorVariable,
     scale: np.ndarray,
-    weight: pt.TensorVariable,
+    d: dict[str, pt.TensorVariable],
+    prefix: str,
     dims: tuple[str, ...],
 ) -> pt.TensorVariable:
     """Return a random walk from 0, sampled in partially centred coordinates.
@@ -394,29 +426,26 @@ def _partial_walk(
 
     so ``w = 0`` is the non-centred walk (``x`` the standardised steps) and ``w = 1`` the
     centred one (``x = v``). The density of ``x`` is the walk's density plus the log
-    Jacobian ``sum((1 - w) * log(sigma))``. Short walks (local levels) are unrolled; long
-    ones (the force-wide level) use a lower-triangular transfer matrix built from the
-    weights, which are data.
+    Jacobian ``sum((1 - w) * log(sigma * scale))``. The weights ``d[prefix]`` and what
+    depends on them alone come from :func:`_walk_data`; short walks (local levels) are
+    unrolled, long ones (the force-wide level) use its transfer matrix.
     """
     x = pm.Flat(name, dims=dims)
     t = scale.shape[0]
-    shape = (t,) + (1,) * (weight.ndim - 1)
-    sd = sigma * pm.math.constant(scale.reshape(shape))
-    carry = 1.0 - weight
-    innov = pt.exp((1.0 - weight) * pt.log(sd)) * x
-    if t <= 24:
+    shape = (t,) + (1,) * (len(dims) - 1)
+    powers = pt.exp((1.0 - WEIGHT_LEVELS) * pt.log(sigma))
+    innov = powers[d[f"{prefix}_index"]] * d[f"{prefix}_scale_power"] * x
+    if f"{prefix}_transfer" in d:
+        walk = pt.dot(d[f"{prefix}_transfer"], innov)
+    else:
+        carry = 1.0 - d[prefix]
         rows = [innov[0]]
         for k in range(1, t):
             rows.append(carry[k] * rows[-1] + innov[k])
         walk = pt.stack(rows, axis=0)
-    else:
-        cum = pt.cumsum(pt.log(carry), axis=0)
-        lower = np.tril(np.ones((t, t))).reshape((t, t) + (1,) * (weight.ndim - 1))
-        transfer = lower * pt.exp((cum[:, None] - cum[None, :]) * lower)
-        walk = pt.sum(transfer * innov[None], axis=1)
     previous = pt.concatenate([pt.zeros_like(walk[:1]), walk[:-1]], axis=0)
-    z = (walk - previous) / sd
-    pm.Potential(f"{name}_logp", -0.5 * pt.sum(z**2) - pt.sum(weight * pt.log(sd)))
+    z = (walk - previous) * pm.math.constant(1.0 / scale.reshape(shape)) / sigma
+    pm.Potential(f"{name}_logp", -0.5 * pt.sum(z**2) - d[f"{prefix}_sum"] * pt.log(sigma))
     return walk
 
 
@@ -458,7 +487,7 @@ def _temporal(spec: ModelSpec, w: int, d: dict[str, pt.TensorVariable]) -> pt.Te
     """
     sigma = pm.Exponential("sigma_time", sigma_rate(spec.sigma_time_upper, 0.01))
     if spec.temporal == "rw1" and "w_time" in d:
-        moves = _partial_walk("time_raw", sigma, np.ones(w - 1), d["w_time"], ("move",))
+        moves = _partial_walk("time_raw", sigma, np.ones(w - 1), d, "w_time", ("move",))
         walk = pt.concatenate([pt.zeros(1), moves])
         return pm.Deterministic("tau", walk - walk.mean(), dims="period")
     z = pm.Normal("time_raw", 0.0, 1.0, dims="period")
@@ -527,7 +556,7 @@ def _local_level(
         # Boundary-avoiding Gamma(2) with mean sigma_level_upper / 5 (Chung et al. 2013).
         sigma = pm.Gamma("sigma_level", alpha=2.0, beta=10.0 / spec.sigma_level_upper)
     if spec.interaction == "iid" and "w_level" in d:
-        walk = _partial_walk("level_raw", sigma, np.sqrt(gap), d["w_level"], ("step", "unit"))
+        walk = _partial_walk("level_raw", sigma, np.sqrt(gap), d, "w_level", ("step", "unit"))
         level = pt.concatenate([pt.zeros((1, s.n_units)), walk], axis=0).T
         pm.Deterministic("level_now", level[:, -1], dims="unit")
         return level
