@@ -133,12 +133,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("which", choices=["force", "pymc", "scaling", "centring"])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/bayes/scale.csv"))
+    ap.add_argument("--groups", default="sv,knife", help="force: which groups (sv, knife)")
     args = ap.parse_args()
     default = SamplerSettings(check=False)
     rows = []
     if args.which == "force":
-        rows.append(run("serious violence, force", 30, 60, 78, SV, default))
-        rows.append(run("knife crime, force", 30, 30, 78, KNIFE, default))
+        groups = args.groups.split(",")
+        if "sv" in groups:
+            rows.append(run("serious violence, force", 30, 60, 78, SV, default))
+        if "knife" in groups:
+            rows.append(run("knife crime, force", 30, 30, 78, KNIFE, default))
     elif args.which == "pymc":
         # PyMC's defaults: 1,000 draws after 1,000 tuning steps, target_accept 0.8.
         pymc = SamplerSettings(sampler="pymc", draws=1000, tune=1000, target_accept=0.8)

@@ -135,12 +135,11 @@ def test_mixture_quantiles_match_the_search_and_the_cdf(sizes):
         assert np.all((fast == 0) | (mx.cdf(fast - 1) < q))
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (30,)])
+@pytest.mark.parametrize("shape", [(5, 3), (12,)])
 def test_partially_centred_walk_has_the_random_walk_density(shape):
     # The sampler's density of x must be the random walk's density of v(x) plus the log
     # Jacobian, as a function of x and of sigma (constants aside). The Jacobian is taken
-    # by automatic differentiation, not from the formula in the code. (30,) exercises the
-    # transfer matrix of long walks, (5, 3) the unrolled loop.
+    # by automatic differentiation, not from the formula in the code.
     import pymc as pm
     from scipy.stats import norm
 
@@ -152,7 +151,6 @@ def test_partially_centred_walk_has_the_random_walk_density(shape):
     scale = rng.uniform(0.3, 1.5, t)
     data = _walk_data("w", weight, scale)
     assert set(np.unique(data["w"])) <= set(WEIGHT_LEVELS)
-    assert ("w_transfer" in data) == (len(shape) == 1)
     dims = ("a", "b")[: len(shape)]
     coords = {d: np.arange(k) for d, k in zip(dims, shape, strict=True)}
     with pm.Model(coords=coords) as m:
@@ -193,7 +191,7 @@ def test_partial_centring_weights_follow_the_information():
     assert np.all(w[:, 0] > w[:, 1]) and np.all(w[:, 2] == 0.0)
     assert 0.9 <= w[0, 0] <= 0.99
     assert w[-1, 1] < w[0, 1]  # a one-period block is less informed than a long one
-    assert data["w_time"].shape == (25,) and 0 < data["w_time"].min() < 0.99
+    assert "w_space" in data and 0 < data["w_space"] < 1
     fixed = model_data(
         ModelSpec(window=26, centring="fixed"), counts, np.ones(26), np.arange(26) % 13, np.zeros(3)
     )

@@ -91,7 +91,9 @@ def next_period_rates(
         gap = (spec.window - newest.mean()) / YEAR
         level = _draws(idata, "level_now", keep)
         sigma_l = _draws(idata, "sigma_level", keep)
-        eta += level + (sigma_l * np.sqrt(gap))[:, None] * rng.standard_normal((s, n))
+        step = rng.standard_normal((s, n))
+        step -= step.mean(axis=1, keepdims=True)  # local levels sum to zero over units
+        eta += level + (sigma_l * np.sqrt(gap))[:, None] * step
     if spec.covariates and covariates is not None:
         eta += _draws(idata, "beta", keep) @ covariates.T
     sizes = _draws(idata, "size", keep) if spec.likelihood == "negbin" else np.full(s, np.inf)

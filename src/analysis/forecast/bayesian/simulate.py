@@ -156,6 +156,7 @@ def simulate(
         gaps = np.diff(np.r_[centres, w]) / YEAR
         if spec.interaction == "iid":
             raw = rng.standard_normal((gaps.size, n))
+            raw -= raw.mean(axis=1, keepdims=True)  # the model's sum-to-zero constraint
         else:
             raw = draw_icar(structure, adjacency, rng, size=gaps.size)
         steps = p["sigma_level"] * np.sqrt(gaps)[:, None] * raw
