@@ -181,7 +181,7 @@ def test_partially_centred_walk_has_the_random_walk_density(shape):
 
 
 def test_partial_centring_weights_follow_the_information():
-    spec = ModelSpec(window=26, recent_blocks=(2, 1, 1), block_every=13)
+    spec = ModelSpec(window=26, recent_blocks=(2, 1, 1), block_every=13, centring="partial")
     counts = np.zeros((3, 26))
     counts[0] = 50  # a busy unit: its levels are sampled nearly centred
     counts[1] = 1

@@ -27,8 +27,8 @@ sum of ``exp(c_t)`` over block ``k``), so a gradient costs ``O(n_units * n_block
 not ``O(n_units * window)``. The negative binomial needs every cell and costs more.
 
 How each latent field is sampled is a choice of coordinates that leaves the model (and so
-the posterior) unchanged. With ``centring="fixed"`` the static ICAR effect is centred and
-every other field non-centred. With ``centring="partial"`` (the default) the static ICAR
+the posterior) unchanged. With ``centring="fixed"`` (the default) the static ICAR effect
+is centred and every other field non-centred. With ``centring="partial"`` the static ICAR
 effect and the independent local levels are partially centred (Papaspiliopoulos, Roberts
 and Skold 2007), the levels element by element, with a weight ``w = I / (I + 1 / s**2)``
 set from the data before fitting: ``I`` the counts that inform the element (its Fisher
@@ -36,7 +36,9 @@ information under a log link) and ``s`` a prior guess of its scale. A busy cell'
 in a long block is then sampled nearly centred, an empty cell's or a one-period block's
 nearly non-centred (see :func:`_partial_walk`); weak spatial variation is sampled nearly
 non-centred, strong variation nearly centred. The force-wide level and the season stay
-non-centred: partially centred, they mixed worse at force scale (R-hat 1.04-1.10).
+non-centred: partially centred, they mixed worse at force scale (R-hat 1.04-1.10). Partial
+centring halves the steps per draw for serious violence but doubles the cost of a
+gradient, so it is not the default (``docs/bayesian-models.md``).
 
 Periods of the window before the data begin are masked
 out of the likelihood, so the shapes, and with them the compiled model, stay the same across
@@ -134,7 +136,7 @@ class ModelSpec:
     rho_upper: float = 0.5
     rho_alpha: float = 2 / 3
     level_prior: Literal["pc", "gamma"] = "pc"
-    centring: Literal["partial", "fixed"] = "partial"
+    centring: Literal["partial", "fixed"] = "fixed"
 
     def __post_init__(self) -> None:
         choices = {

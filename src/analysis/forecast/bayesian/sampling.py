@@ -62,7 +62,7 @@ class SamplerSettings:
     """
 
     sampler: Literal["nutpie", "pymc"] = "nutpie"
-    draws: int = 2000
+    draws: int = 3500
     tune: int = 1000
     chains: int = 4
     cores: int = 2
