@@ -1,6 +1,6 @@
 """Tiny Bayesian fits in test mode: the forecaster's contract, recovery and loud failures.
 
-Each fit compiles a small model (tens of seconds); the module fits three models in all.
+Each fit compiles a small model (tens of seconds); the module fits two models in all.
 """
 
 from __future__ import annotations
@@ -126,35 +126,3 @@ def test_unknown_parameters_are_refused():
         make_forecaster("bayes:windw=10")
     with pytest.raises(ValueError, match="spatial must be one of"):
         make_forecaster("bayes:spatial=car")
-
-
-def test_monthly_test_mode_runs_a_bayesian_model_as_a_labelled_test_fit(sample_dir):
-    from analysis.report import views
-
-    knife, sv = "knife_crime_with_injury", "serious_violence"
-    assert views.forecast_model("bayes", sv, test_mode=True) == "bayes:test_mode=1"
-    assert views.forecast_model("bayes:window=26", sv, True) == "bayes:window=26,test_mode=1"
-    assert views.forecast_model("bayes:test_mode=1", sv, True) == "bayes:test_mode=1"
-    assert views.forecast_model("ewma_rescaled", knife, test_mode=True) == "ewma_rescaled"
-    assert views.forecast_model("bayes", knife, test_mode=False) == "bayes"
-    # None: the group's default as the backtests chose it
-    assert views.forecast_model(None, knife, test_mode=False) == "bayes"
-    assert views.forecast_model(None, knife, test_mode=True) == "bayes:test_mode=1"
-    assert views.forecast_model(None, sv, test_mode=True) == "ewma_rescaled"
-    assert views.forecast_model(None, "burglary", test_mode=False) == "ewma_rescaled"
-    data = sample_dir
-    dates = views.run_dates("2026-10", data)
-    fc = views.run_forecast(
-        views.load_run_crimes(data, dates.cutoff),
-        "knife_crime_with_injury",
-        dates,
-        views.study_area(data),
-        model=views.forecast_model("bayes:window=26", knife, test_mode=True),
-        cell_area_km2=None,
-        seed=1,
-        draws=200,
-    )
-    assert TEST_MODE_BANNER in fc.model
-    assert any(n.startswith("Bayesian fit, attempt 1") for n in fc.notes)
-    assert np.isfinite(fc.table["mean"]).all() and fc.total_lo90 <= fc.total_mean
-    assert fc.total_mean <= fc.total_hi90

@@ -43,3 +43,19 @@ def test_performance_table_marks_the_model_in_use(tmp_path):
     plain = committee.performance_table(boards).reset_index()
     plain_knife = plain[plain["target"].str.startswith("knife")]
     assert not plain_knife["model"].str.contains("in use").any()
+
+
+def test_forecast_model_follows_the_group_and_the_test_mode():
+    from analysis.report import views
+
+    knife, sv = "knife_crime_with_injury", "serious_violence"
+    assert views.forecast_model("bayes", sv, test_mode=True) == "bayes:test_mode=1"
+    assert views.forecast_model("bayes:window=26", sv, True) == "bayes:window=26,test_mode=1"
+    assert views.forecast_model("bayes:test_mode=1", sv, True) == "bayes:test_mode=1"
+    assert views.forecast_model("ewma_rescaled", knife, test_mode=True) == "ewma_rescaled"
+    assert views.forecast_model("bayes", knife, test_mode=False) == "bayes"
+    # None: the group's default as the backtests chose it
+    assert views.forecast_model(None, knife, test_mode=False) == "bayes"
+    assert views.forecast_model(None, knife, test_mode=True) == "bayes:test_mode=1"
+    assert views.forecast_model(None, sv, test_mode=True) == "ewma_rescaled"
+    assert views.forecast_model(None, "burglary", test_mode=False) == "ewma_rescaled"

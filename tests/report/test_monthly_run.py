@@ -50,6 +50,18 @@ def test_test_mode_is_bannered_everywhere(monthly_run):
         assert TEST_BANNER in text
 
 
+def test_each_group_gets_its_model_and_a_bayesian_fit_runs_in_test_mode(monthly_run):
+    from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
+    from analysis.forecast.registry import GROUP_MODELS
+
+    for group, model in GROUP_MODELS.items():
+        s = json.loads((monthly_run.folder / "artefacts" / f"forecast_{group}.json").read_text())
+        assert s["model"].startswith(model)
+        if model.startswith("bayes"):
+            assert TEST_MODE_BANNER in s["model"]  # the tiny test fit, labelled
+            assert any(n.startswith("Bayesian fit, attempt 1") for n in s["notes"])
+
+
 def test_committee_pages_hold_no_identifier_or_code(monthly_run):
     ids = re.compile(r"\bP[0-9a-f]{16}\b")
     for page in monthly_run.folder.glob("*.html"):
