@@ -36,6 +36,7 @@ from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sampl
 from analysis.forecast.bayesian.simulate import simulate
 from analysis.forecast.bayesian.structure import spatial_structure
 from analysis.forecast.summary import summarise_predictive
+from analysis.report.manifest import git_state
 
 TRUTH = {
     "b0": 0.0,
@@ -97,8 +98,10 @@ def run(
     summarise_predictive(dist, np.ones(n), rng, k=2, draws=4000)
     forecast_s = time.perf_counter() - t0
     hyper = diag.table[diag.table["kind"] == "hyper"]
+    git = git_state(Path(__file__).parent.parent)
     out = {
         "run": label,
+        "code": str(git["commit"])[:7] + (" + local changes" if git["dirty"] else ""),
         "centring": spec.centring,
         "sampler": settings.sampler,
         "cells": n,
@@ -168,6 +171,8 @@ def main() -> None:
         old = pd.read_csv(args.out)
         if "centring" not in old:  # rows measured before partial centring existed
             old.insert(1, "centring", "fixed")
+        if "code" not in old:  # rows measured before the code version was recorded
+            old.insert(1, "code", "not recorded")
         table = pd.concat([old, table], ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)

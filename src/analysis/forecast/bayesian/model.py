@@ -426,9 +426,10 @@ def _partial_walk(
 
     so ``w = 0`` is the non-centred walk (``x`` the standardised steps) and ``w = 1`` the
     centred one (``x = v``). The density of ``x`` is the walk's density plus the log
-    Jacobian ``sum((1 - w) * log(sigma * scale))``. The weights ``d[prefix]`` and what
-    depends on them alone come from :func:`_walk_data`; the recursion is computed as a
-    scaled cumulative sum.
+    Jacobian ``sum((1 - w) * log(sigma * scale))``. What depends on the weights alone
+    comes from :func:`_walk_data` (``d[prefix]``, the rounded weights themselves, is not
+    read by the graph: it marks the model as partially centred and records the weights
+    in the fit's data); the recursion is computed as a scaled cumulative sum.
     """
     x = pm.Flat(name, dims=dims)
     t = scale.shape[0]
