@@ -11,6 +11,7 @@ per draw.
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bayes_scale.py force        # 1,800 x 78 and 900 x 78
+    .venv/bin/python benchmarks/bayes_scale.py force --groups sv --centring totals
     .venv/bin/python benchmarks/bayes_scale.py pymc         # PyMC's NUTS on 900 x 78
     .venv/bin/python benchmarks/bayes_scale.py scaling      # cells and periods
     .venv/bin/python benchmarks/bayes_scale.py centring     # fixed against partial centring
@@ -137,15 +138,19 @@ def main() -> None:
     ap.add_argument("which", choices=["force", "pymc", "scaling", "centring"])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/bayes/scale.csv"))
     ap.add_argument("--groups", default="sv,knife", help="force: which groups (sv, knife)")
+    ap.add_argument("--centring", default="fixed", help="force: the model's coordinates")
+    ap.add_argument("--draws", type=int, default=None, help="force: draws per chain")
     args = ap.parse_args()
     default = SamplerSettings(check=False)
     rows = []
     if args.which == "force":
         groups = args.groups.split(",")
+        force = SamplerSettings(check=False, draws=args.draws or default.draws)
+        kw = {"centring": args.centring}
         if "sv" in groups:
-            rows.append(run("serious violence, force", 30, 60, 78, SV, default))
+            rows.append(run("serious violence, force", 30, 60, 78, SV, force, **kw))
         if "knife" in groups:
-            rows.append(run("knife crime, force", 30, 30, 78, KNIFE, default))
+            rows.append(run("knife crime, force", 30, 30, 78, KNIFE, force, **kw))
     elif args.which == "pymc":
         # PyMC's defaults: 1,000 draws after 1,000 tuning steps, target_accept 0.8.
         pymc = SamplerSettings(sampler="pymc", draws=1000, tune=1000, target_accept=0.8)

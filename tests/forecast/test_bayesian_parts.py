@@ -196,3 +196,46 @@ def test_partial_centring_weights_follow_the_information():
         ModelSpec(window=26, centring="fixed"), counts, np.ones(26), np.arange(26) % 13, np.zeros(3)
     )
     assert not any(k.startswith("w_") for k in fixed)
+
+
+def test_totals_coordinates_are_the_same_model():
+    # centring="totals" samples each period's log expected total and derives the
+    # intercept and the force-wide level. At corresponding points its log density must
+    # equal the fixed-centring model's plus the log Jacobian of the standardised steps,
+    # -(W - 1) log sigma_time, up to one constant; and both must give the same effects.
+    from dataclasses import replace
+
+    from analysis.forecast.bayesian.model import build_model
+
+    rng = np.random.default_rng(3)
+    s = spatial_structure(grid_adjacency(3, 3))
+    w = 26
+    fixed = ModelSpec(window=w, recent_blocks=(2, 1, 1), block_every=13)
+    observed = np.ones(w)
+    observed[:3] = 0  # padding before the data, as in a backtest's first origin
+    counts = rng.poisson(3.0, (9, w)) * observed[None, :].astype(int)
+    args = {"counts": counts, "observed": observed, "season": np.arange(w) % 13}
+    mf = build_model(fixed, s, log_offset=np.zeros(9), **args)
+    mt = build_model(replace(fixed, centring="totals"), s, log_offset=np.zeros(9), **args)
+    logp_f, logp_t = mf.compile_logp(), mt.compile_logp()
+    outs_t = mt.replace_rvs_by_values([mt[k] for k in ("b0", "tau", "season_effect", "level_now")])
+    outs_f = mf.replace_rvs_by_values([mf[k] for k in ("tau", "season_effect", "level_now")])
+    derived = mt.compile_fn(outs_t, inputs=mt.value_vars, on_unused_input="ignore")
+    effects = mf.compile_fn(outs_f, inputs=mf.value_vars, on_unused_input="ignore")
+    shapes = {v.name: mt.eval_rv_shapes()[v.name] for v in mt.value_vars}
+    diffs = []
+    for _ in range(4):
+        point = {k: rng.normal(0.0, 0.3, [d or 0 for d in shp]) for k, shp in shapes.items()}
+        b0, tau, season, level = derived(point)
+        sigma = np.exp(point["sigma_time_log__"])
+        z = np.r_[0.0, np.diff(tau) / sigma]
+        names = {v.name for v in mf.value_vars}
+        pf = {k: v for k, v in point.items() if k in names}
+        pf |= {"b0": np.asarray(b0), "time_raw": z}
+        assert set(pf) == names
+        for a, b in zip(effects(pf), (tau, season, level), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-10)
+        diffs.append(float(logp_t(point)) - float(logp_f(pf)) + (w - 1) * np.log(sigma))
+    assert np.ptp(diffs) < 1e-8
+    with pytest.raises(ValueError, match="totals"):
+        ModelSpec(centring="totals", likelihood="negbin")

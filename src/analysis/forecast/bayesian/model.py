@@ -38,7 +38,10 @@ nearly non-centred (see :func:`_partial_walk`); weak spatial variation is sample
 non-centred, strong variation nearly centred. The force-wide level and the season stay
 non-centred: partially centred, they mixed worse at force scale (R-hat 1.04-1.10). Partial
 centring halves the steps per draw for serious violence but doubles the cost of a
-gradient, so it is not the default (``docs/bayesian-models.md``).
+gradient, so it is not the default (``docs/bayesian-models.md``). With
+``centring="totals"`` (Poisson, RW1) the sampler works in each period's log expected
+force-wide total, which busy periods pin down, and the intercept and force-wide level are
+derived from it (see :func:`_totals_model`); the rest is as in ``"fixed"``.
 
 Periods of the window before the data begin are masked
 out of the likelihood, so the shapes, and with them the compiled model, stay the same across
@@ -112,11 +115,13 @@ class ModelSpec:
         Prior of ``sigma_level``: the PC exponential, or a boundary-avoiding
         ``Gamma(2, 10 / sigma_level_upper)`` (mean ``sigma_level_upper / 5``) whose density
         vanishes at 0.
-    centring : {"partial", "fixed"}
+    centring : {"partial", "fixed", "totals"}
         Coordinates the sampler works in (the posterior is the same): data-weighted
         partial centring of the static ICAR effect and the independent local levels, or
-        the fixed choice (static ICAR centred, everything else non-centred). The
-        force-wide level, the season, BYM2 and ICAR steps are non-centred in both.
+        the fixed choice (static ICAR centred, everything else non-centred), or the fixed
+        choice with the force-wide level sampled through each period's log expected total
+        (Poisson and RW1 only; for periods with thousands of offences). The season, BYM2
+        and ICAR steps are non-centred in all three.
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
@@ -136,7 +141,7 @@ class ModelSpec:
     rho_upper: float = 0.5
     rho_alpha: float = 2 / 3
     level_prior: Literal["pc", "gamma"] = "pc"
-    centring: Literal["partial", "fixed"] = "fixed"
+    centring: Literal["partial", "fixed", "totals"] = "fixed"
 
     def __post_init__(self) -> None:
         choices = {
@@ -146,11 +151,13 @@ class ModelSpec:
             "interaction": ("icar", "iid", "none"),
             "offset": ("area", "none"),
             "level_prior": ("pc", "gamma"),
-            "centring": ("partial", "fixed"),
+            "centring": ("partial", "fixed", "totals"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.centring == "totals" and (self.likelihood, self.temporal) != ("poisson", "rw1"):
+            raise ValueError('centring="totals" needs the Poisson likelihood and an RW1 level')
         if self.window < 2 or self.block_every < 1 or any(b < 1 for b in self.recent_blocks):
             raise ValueError("window must be at least 2 and every block at least 1 period")
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -279,6 +286,9 @@ def build_model(
     data = model_data(spec, counts, observed, season, log_offset)
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in data.items()}
+        if spec.centring == "totals":
+            _totals_model(spec, structure, d, blocks, use_level, log_offset, covariates)
+            return model
         unit = pm.math.constant(log_offset) + d["centre"] + pm.Normal("b0", 0.0, 1.0)
         period = _temporal(spec, w)
         if spec.seasonal:
@@ -326,6 +336,8 @@ def model_data(
     y_block = y @ onehot
     if spec.centring == "partial":
         out.update(_centring_weights(spec, y, y_block, blocks))
+    if spec.centring == "totals":
+        out.update(_totals_scale(y.sum(axis=0), obs))
     if spec.likelihood == "negbin":
         out["counts"] = y
         return out
@@ -441,6 +453,81 @@ def _partial_walk(
     z = (walk - previous) * pm.math.constant(1.0 / scale.reshape(shape)) / sigma
     pm.Potential(f"{name}_logp", -0.5 * pt.sum(z**2) - d[f"{prefix}_sum"] * pt.log(sigma))
     return walk
+
+
+def _totals_scale(totals: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
+    """Return the location and scale of each period's log expected total (``totals``).
+
+    The sampler's coordinate for period ``t`` is ``(m[t] - loc[t]) / scale[t]``, with
+    ``loc`` the log of the observed total and ``scale`` its approximate posterior sd
+    ``1 / sqrt(total)``, so that it starts and stays near a standard normal. Padded
+    periods get the observed periods' mean and a scale of 0.1. Data-only, so the density
+    changes by a constant.
+    """
+    seen = observed > 0
+    loc = np.log(np.maximum(totals, 0.5))
+    fill = float(loc[seen].mean()) if seen.any() else 0.0
+    return {
+        "total_loc": np.where(seen, loc, fill),
+        "total_scale": np.where(seen, 1.0 / np.sqrt(np.maximum(totals, 1.0)), 0.1),
+    }
+
+
+def _totals_model(
+    spec: ModelSpec,
+    s: SpatialStructure,
+    d: dict[str, pt.TensorVariable],
+    blocks: np.ndarray,
+    use_level: bool,
+    log_offset: np.ndarray,
+    covariates: np.ndarray | None,
+) -> None:
+    """Add the Poisson model in force-wide-total coordinates (``centring="totals"``).
+
+    Given the period totals ``Y[t]``, the counts of a period are multinomial over units
+    with probabilities that do not involve the force-wide terms, and ``Y[t]`` is Poisson
+    with mean ``exp(m[t])``, ``m[t] = b0 + tau[t] + season[t] + log S[block(t)]`` and
+    ``S[k] = sum_i exp(a_i + level[i, k])`` (``a_i`` the unit terms without ``b0``). So
+    the sampler works in ``m`` (which a busy force's totals pin down to about
+    ``1 / sqrt(Y[t])``), the season and the rest, and ``b0 + tau`` is derived::
+
+        h[t] = m[t] - log S[block(t)] - season[t];  b0 = mean(h);  tau = h - b0
+
+    The model is the same: ``(b0, tau)`` is a linear, parameter-free map of ``h``, and
+    ``h`` a shift of ``m`` by other parameters, so the density is the prior of ``b0`` and
+    of the random walk's steps ``diff(h)`` (centred: ``-(W - 1) log sigma_time``) plus the
+    likelihood, up to a constant. Centred is right when the totals are informative, as
+    with serious violence at force scale, where the non-centred level and season needed
+    twice the steps per draw.
+    """
+    w = blocks.size
+    unit = pm.math.constant(log_offset) + d["centre"]
+    b = _spatial(spec, s, d)
+    if b is not None:
+        unit = unit + b
+    if spec.covariates:
+        if covariates is None or covariates.shape != (s.n_units, len(spec.covariates)):
+            raise ValueError(f"the model needs covariates {spec.covariates}")
+        beta = pm.Normal("beta", 0.0, 1.0, shape=len(spec.covariates))
+        unit = unit + pt.dot(pm.math.constant(covariates), beta)
+    level = _local_level(spec, s, blocks, d) if use_level else pt.zeros((s.n_units, 1))
+    index = blocks if use_level else np.zeros(w, dtype=np.int64)
+    log_s = pm.math.logsumexp(unit[:, None] + level, axis=0).reshape((-1,))
+    raw = pm.Flat("log_total_raw", dims="period")
+    m = d["total_loc"] + d["total_scale"] * raw
+    h = m - log_s[index]
+    if spec.seasonal:
+        h = h - _season(spec)[d["season"]]
+    b0 = pm.Deterministic("b0", h.mean())
+    pm.Deterministic("tau", h - b0, dims="period")
+    sigma = pm.Exponential("sigma_time", sigma_rate(spec.sigma_time_upper, 0.01))
+    steps = h[1:] - h[:-1]
+    prior = -0.5 * b0**2 - 0.5 * pt.sum(steps**2) / sigma**2 - (w - 1) * pt.log(sigma)
+    pm.Potential("time_logp", prior)
+    fit = pt.sum(unit * d["y_unit"]) + pt.sum(level * d["y_block"])
+    fit = fit - pt.sum(log_s * pt.sum(d["y_block"], axis=0))
+    fit = fit + pt.sum(m * d["y_period"] - pt.exp(m) * d["observed"])
+    pm.Potential("loglik", fit)
 
 
 def _poisson(
