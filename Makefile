@@ -40,7 +40,7 @@ report: $(STAMP)  ## run the main job: the monthly report on the sample data
 test: $(STAMP) chromium  ## run the whole test suite (lint included)
 	$(RUN) ruff check src tests benchmarks notebooks
 	$(RUN) ruff format --check src tests benchmarks notebooks
-	HYPOTHESIS_PROFILE=ci $(RUN) pytest
+	HYPOTHESIS_PROFILE=ci $(RUN) pytest --durations=15
 
 lint: $(STAMP)  ## ruff on code and notebooks
 	$(RUN) ruff check src tests benchmarks notebooks

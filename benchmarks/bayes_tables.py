@@ -1,6 +1,6 @@
 """Paired differences of the Bayesian model from every baseline, per backtest (Markdown).
 
-For each leaderboard under ``benchmarks/bayes/leaderboards/``: the model's mean minus each
+For each leaderboard under ``benchmarks/bayes/leaderboards/``: each Bayesian model's mean minus each
 baseline's mean over the same origins, with the paired standard error across origins, for
 CRPS and log score (lower is better), PAI at 5% of area (higher is better) and 90%
 coverage; ``paired.csv`` is written beside each leaderboard.
@@ -22,20 +22,25 @@ METRICS = ("crps", "log_score", "pai_5pct", "coverage_90")
 
 
 def paired(folder: str, prefix: str) -> pd.DataFrame:
-    """Return the paired differences of the model named ``prefix...`` from every other."""
+    """Return the paired differences of every model named ``prefix...`` from each baseline.
+
+    The baselines are the models whose names do not start with ``prefix``; each Bayesian
+    variant in the folder gets its own rows (column ``model``).
+    """
     long = pd.read_csv(os.path.join(folder, "metrics.csv"))
-    model = next(m for m in sorted(set(long["model"])) if m.startswith(prefix))
+    names = sorted(set(long["model"]))
     wide = long.pivot_table(index=["model", "origin"], columns="metric", values="value")
     wide = wide.reset_index()
     rows = []
-    for other in sorted(set(wide["model"]) - {model}):
-        row: dict[str, object] = {"baseline": other}
-        for metric in METRICS:
-            d = M.paired_difference(wide, model, other, metric)
-            row[f"{metric}_diff"] = d["mean_diff"]
-            row[f"{metric}_se"] = d["se"]
-            row["n_origins"] = d["n"]
-        rows.append(row)
+    for model in (m for m in names if m.startswith(prefix)):
+        for other in (m for m in names if not m.startswith(prefix)):
+            row: dict[str, object] = {"model": model, "baseline": other}
+            for metric in METRICS:
+                d = M.paired_difference(wide, model, other, metric)
+                row[f"{metric}_diff"] = d["mean_diff"]
+                row[f"{metric}_se"] = d["se"]
+                row["n_origins"] = d["n"]
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -65,15 +70,17 @@ def main() -> None:
         print(leaderboard(folder) + "\n")
         table = paired(folder, model)
         table.to_csv(os.path.join(folder, "paired.csv"), index=False)
-        print(f"### {os.path.basename(folder.rstrip('/'))}: {model} minus baseline\n")
-        cols = ["baseline", "n_origins"]
-        lines = ["| " + " | ".join(cols + list(METRICS)) + " |", "|" + "---|" * (len(cols) + 4)]
-        for r in table.itertuples(index=False):
-            r = r._asdict()
-            cells = [str(r["baseline"]), str(r["n_origins"])]
-            cells += [f"{r[f'{m}_diff']:+.4f} ± {r[f'{m}_se']:.4f}" for m in METRICS]
-            lines.append("| " + " | ".join(cells) + " |")
-        print("\n".join(lines) + "\n")
+        for name, part in table.groupby("model", sort=True):
+            print(f"### {os.path.basename(folder.rstrip('/'))}: {name} minus baseline\n")
+            cols = ["baseline", "n_origins"]
+            head = cols + list(METRICS)
+            lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            for r in part.itertuples(index=False):
+                r = r._asdict()
+                cells = [str(r["baseline"]), str(r["n_origins"])]
+                cells += [f"{r[f'{m}_diff']:+.4f} ± {r[f'{m}_se']:.4f}" for m in METRICS]
+                lines.append("| " + " | ".join(cells) + " |")
+            print("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -138,3 +138,14 @@ def test_data_quality_keeps_person_rows_restricted(tmp_path, sample_dir):
     assert (out / "restricted" / "charges_rejected.csv").exists()
     monthly = pd.read_csv(out / "monthly_counts.csv")
     assert {"knife_crime_with_injury", "serious_violence"} <= set(monthly.columns)
+
+
+def test_model_specs_keep_several_parameters_of_one_model():
+    from analysis.forecast.registry import make_forecaster, split_model_specs
+
+    specs = split_model_specs("ewma, bayes:window=26,likelihood=negbin ,kde:bandwidth_m=500")
+    assert specs == ["ewma", "bayes:window=26,likelihood=negbin", "kde:bandwidth_m=500"]
+    model = make_forecaster(specs[1])
+    assert model.spec.window == 26 and model.spec.likelihood == "negbin"
+    with pytest.raises(ValueError, match="before any model"):
+        split_model_specs("window=26,bayes")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Backtests of the default Bayesian model against every baseline, on the same 13 origins
 # as benchmarks/leaderboards/ (run from the repository root after `make setup`).
-# About 10-20 minutes per data set on 2 cores. Usage: run_backtests.sh [knife|sv|cincinnati]...
+# About 10-20 minutes per data set on 2 cores (cincinnati_variants about 30).
+# Usage: run_backtests.sh [knife|sv|cincinnati|cincinnati_variants]...
 # Cincinnati has three years: its first origin has 27 periods of history, so the model is
 # fitted to the last 26 (the default window of 78 would pad 51 empty periods).
 set -euo pipefail
@@ -24,6 +25,14 @@ for which in "${@:-knife cincinnati sv}"; do
         --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
         --target-crs EPSG:32616 --cell-area 1 "${COMMON[@]}" --models "${MODELS/bayes/bayes:window=26}" \
         --out $OUT/cincinnati_burglary ;;
+    cincinnati_variants)
+      # The default and three members of the family on the same origins and baselines.
+      V="bayes:window=26,bayes:window=26,likelihood=negbin,bayes:window=26,spatial=bym2"
+      V="$V,bayes:window=26,temporal=ar1"
+      $A backtest data/external/cincinnati_burglary_2016-2018.csv.gz \
+        --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
+        --target-crs EPSG:32616 --cell-area 1 "${COMMON[@]}" --models "${MODELS/bayes/$V}" \
+        --out $OUT/cincinnati_burglary_variants ;;
     *) echo "unknown data set $which" >&2; exit 2 ;;
   esac
 done

@@ -126,10 +126,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from analysis.forecast.backtest import run_backtest
     from analysis.forecast.output import write_backtest
     from analysis.forecast.panel import build_panel
-    from analysis.forecast.registry import make_forecaster
+    from analysis.forecast.registry import make_forecaster, split_model_specs
     from analysis.space import PeriodCalendar, require_metric_crs
 
-    models = [make_forecaster(m) for m in args.models.split(",") if m.strip()]
+    models = [make_forecaster(m) for m in split_model_specs(args.models)]
     result = load(args.events, args.format, options_from_args(args))
     crs = require_metric_crs(result.crs).to_string()
     acc = result.accepted
@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--models",
         default=",".join(DEFAULT_MODELS),
-        help="comma-separated models, each NAME or NAME:param=value "
+        help="comma-separated models, each NAME or NAME:param=value[,param=value...] "
         f"(default {','.join(DEFAULT_MODELS)})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the randomised PIT")

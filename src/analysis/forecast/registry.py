@@ -77,6 +77,30 @@ def in_test_mode(spec: str) -> str:
     return f"{name}:{params + ',' if params else ''}test_mode=1"
 
 
+def split_model_specs(text: str) -> list[str]:
+    """Split a comma-separated list of model specs, keeping each model's parameters.
+
+    A comma separates models, and also a model's parameters: an item of the form
+    ``key=value`` (no ``:``) continues the model before it.
+
+    Examples
+    --------
+    >>> split_model_specs("ewma,bayes:window=26,likelihood=negbin,kde")
+    ['ewma', 'bayes:window=26,likelihood=negbin', 'kde']
+    """
+    out: list[str] = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        if "=" in item and ":" not in item:
+            if not out:
+                raise ValueError(f"model parameter {item!r} comes before any model")
+            out[-1] = f"{out[-1]},{item}"
+        else:
+            out.append(item)
+    return out
+
+
 def _value(text: str) -> object:
     for cast in (int, float):
         try:
