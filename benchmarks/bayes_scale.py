@@ -20,6 +20,7 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +39,27 @@ from analysis.forecast.bayesian.simulate import simulate
 from analysis.forecast.bayesian.structure import spatial_structure
 from analysis.forecast.summary import summarise_predictive
 from analysis.report.manifest import git_state
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def code_version() -> str:
+    """Return the commit checked out now, marked when the code (not docs) has changes.
+
+    Called when the benchmark starts, so it names the code the process imported.
+    """
+    commit = str(git_state(ROOT)["commit"])[:7]
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    code = [line for line in changed if line.endswith(".py")]
+    return commit + (" + local changes" if code else "")
+
+
+CODE = code_version()
 
 TRUTH = {
     "b0": 0.0,
@@ -99,10 +121,9 @@ def run(
     summarise_predictive(dist, np.ones(n), rng, k=2, draws=4000)
     forecast_s = time.perf_counter() - t0
     hyper = diag.table[diag.table["kind"] == "hyper"]
-    git = git_state(Path(__file__).parent.parent)
     out = {
         "run": label,
-        "code": str(git["commit"])[:7] + (" + local changes" if git["dirty"] else ""),
+        "code": CODE,
         "centring": spec.centring,
         "sampler": settings.sampler,
         "cells": n,
