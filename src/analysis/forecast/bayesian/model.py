@@ -400,7 +400,6 @@ def _walk_data(prefix: str, weight: np.ndarray, scale: np.ndarray) -> dict[str, 
     w = WEIGHT_LEVELS[level]
     shape = (scale.size,) + (1,) * (w.ndim - 1)
     out = {
-        prefix: w,
         f"{prefix}_index": level.astype(np.int64),
         f"{prefix}_scale_power": np.asarray(scale, dtype=float).reshape(shape) ** (1.0 - w),
         f"{prefix}_sum": np.asarray(float(w.sum())),
@@ -439,9 +438,9 @@ def _partial_walk(
     so ``w = 0`` is the non-centred walk (``x`` the standardised steps) and ``w = 1`` the
     centred one (``x = v``). The density of ``x`` is the walk's density plus the log
     Jacobian ``sum((1 - w) * log(sigma * scale))``. What depends on the weights alone
-    comes from :func:`_walk_data` (``d[prefix]``, the rounded weights themselves, is not
-    read by the graph: it marks the model as partially centred and records the weights
-    in the fit's data); the recursion is computed as a scaled cumulative sum.
+    comes from :func:`_walk_data` (the weights themselves are
+    ``WEIGHT_LEVELS[d[prefix + "_index"]]``); the recursion is computed as a scaled
+    cumulative sum.
     """
     x = pm.Flat(name, dims=dims)
     t = scale.shape[0]
@@ -634,7 +633,7 @@ def _local_level(
     else:
         # Boundary-avoiding Gamma(2) with mean sigma_level_upper / 5 (Chung et al. 2013).
         sigma = pm.Gamma("sigma_level", alpha=2.0, beta=10.0 / spec.sigma_level_upper)
-    if spec.interaction == "iid" and "w_level" in d:
+    if spec.interaction == "iid" and "w_level_index" in d:
         walk = _partial_walk("level_raw", sigma, np.sqrt(gap), d, "w_level", ("step", "unit"))
         walk = walk - walk.mean(axis=1, keepdims=True)  # sum to zero over units
         level = pt.concatenate([pt.zeros((1, s.n_units)), walk], axis=0).T
