@@ -34,11 +34,12 @@ and Skold 2007), the levels element by element, with a weight ``w = I / (I + 1 /
 set from the data before fitting: ``I`` the counts that inform the element (its Fisher
 information under a log link) and ``s`` a prior guess of its scale. A busy cell's level
 in a long block is then sampled nearly centred, an empty cell's or a one-period block's
-nearly non-centred (see :func:`_partial_walk`); weak spatial variation is sampled nearly
-non-centred, strong variation nearly centred. The force-wide level and the season stay
+nearly non-centred (see :func:`_partial_walk`). The force-wide level and the season stay
 non-centred: partially centred, they mixed worse at force scale (R-hat 1.04-1.10). Partial
 centring halves the steps per draw for serious violence but doubles the cost of a
-gradient, so it is not the default (``docs/bayesian-models.md``). With
+gradient, and because ``s`` is a fixed guess it fails simulation-based calibration where
+a field's true scale is far below it, so it is not recommended
+(``docs/bayesian-models.md``). With
 ``centring="totals"`` (Poisson, RW1) the sampler works in each period's log expected
 force-wide total, which busy periods pin down, and the intercept and force-wide level are
 derived from it (see :func:`_totals_model`); the rest is as in ``"fixed"``.
