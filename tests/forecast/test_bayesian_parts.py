@@ -73,6 +73,26 @@ def test_pc_prior_of_rho_has_the_stated_tail_and_its_density_is_the_cdf_slope():
     np.testing.assert_allclose(dens, np.gradient(cdf, grid)[1:-1:50], rtol=2e-3)
 
 
+def test_simulated_rho_follows_the_models_pc_prior():
+    # Simulation-based calibration needs the simulator to draw from the model's prior:
+    # compare draws with the CDF of the truncated exponential on d(rho).
+    from scipy.stats import kstest
+
+    from analysis.forecast.bayesian.simulate import pc_rho_draw
+
+    s = spatial_structure(grid_adjacency(5, 6))
+    rate = bym2_rho_rate(s.gamma, upper=0.5, alpha=2 / 3)
+    rng = np.random.default_rng(1)
+    draws = np.array([pc_rho_draw(s.gamma, rate, rng) for _ in range(2000)])
+    d_max = float(kld_distance(1.0, s.gamma))
+
+    def cdf(r: np.ndarray) -> np.ndarray:
+        return -np.expm1(-rate * kld_distance(r, s.gamma)) / -np.expm1(-rate * d_max)
+
+    assert kstest(draws, cdf).pvalue > 0.01
+    assert np.mean(draws < 0.5) == pytest.approx(cdf(np.array(0.5)), abs=0.035)
+
+
 def test_block_sizes_cover_the_window():
     assert block_sizes(78, (6, 4, 2, 1, 1), 13).tolist() == [12, 13, 13, 13, 13, 6, 4, 2, 1, 1]
     assert block_sizes(10, (6, 4, 2, 1, 1), 13).tolist() == [2, 4, 2, 1, 1]

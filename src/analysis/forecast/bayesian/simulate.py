@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import brentq
 
 from analysis.forecast.bayesian.model import YEAR, ModelSpec, block_index
-from analysis.forecast.bayesian.priors import sigma_rate
+from analysis.forecast.bayesian.priors import bym2_rho_rate, kld_distance, sigma_rate
 from analysis.forecast.bayesian.structure import SpatialStructure, laplacian_spectrum
 
 __all__ = ["Simulation", "draw_icar", "simulate"]
@@ -66,7 +67,22 @@ def draw_icar(
     return out / np.sqrt(structure.scale)[None, :]
 
 
-def _prior_draws(spec: ModelSpec, rng: np.random.Generator) -> dict[str, float]:
+def pc_rho_draw(gamma: np.ndarray, rate: float, rng: np.random.Generator) -> float:
+    """Draw the BYM2 mixing parameter from its PC prior, as the model's density has it.
+
+    The distance ``d(rho)`` is exponential with ``rate``, truncated to ``d(rho) <= d(1)``
+    (the model's density lives on 0..1); ``rho`` is found by inverting ``d``, which
+    grows with ``rho``.
+    """
+    d_max = float(kld_distance(1.0, gamma))
+    u = rng.uniform()
+    d = -np.log1p(-u * -np.expm1(-rate * d_max)) / rate
+    return float(brentq(lambda r: float(kld_distance(r, gamma)) - d, 0.0, 1.0, xtol=1e-12))
+
+
+def _prior_draws(
+    spec: ModelSpec, structure: SpatialStructure, rng: np.random.Generator
+) -> dict[str, float]:
     p = {
         "b0": float(rng.normal(0.0, 1.0)),
         "sigma_time": float(rng.exponential(1 / sigma_rate(spec.sigma_time_upper, 0.01))),
@@ -77,7 +93,8 @@ def _prior_draws(spec: ModelSpec, rng: np.random.Generator) -> dict[str, float]:
     if spec.temporal == "ar1":
         p["phi_time"] = float(2 * rng.beta(2.0, 2.0) - 1)
     if spec.spatial == "bym2":
-        p["rho_space"] = float(rng.uniform(0.05, 0.95))
+        rate = bym2_rho_rate(structure.gamma, spec.rho_upper, spec.rho_alpha)
+        p["rho_space"] = pc_rho_draw(structure.gamma, rate, rng)
     if spec.likelihood == "negbin":
         p["inv_sqrt_size"] = float(rng.exponential(1 / sigma_rate(1.0, 0.01)))
     return p
@@ -117,7 +134,7 @@ def simulate(
     -------
     Simulation
     """
-    p = _prior_draws(spec, rng)
+    p = _prior_draws(spec, structure, rng)
     p.update(params or {})
     n, w = structure.n_units, spec.window
     t_all = w + 1
