@@ -26,9 +26,10 @@ for which in "${@:-knife cincinnati sv}"; do
         --target-crs EPSG:32616 --cell-area 1 "${COMMON[@]}" --models "${MODELS/bayes/bayes:window=26}" \
         --out $OUT/cincinnati_burglary ;;
     cincinnati_variants)
-      # The default and three members of the family on the same origins and baselines.
-      V="bayes:window=26,bayes:window=26,likelihood=negbin,bayes:window=26,spatial=bym2"
-      V="$V,bayes:window=26,temporal=ar1"
+      # The default and two members of the family on the same origins and baselines.
+      # BYM2 (spatial=bym2) was in this list and stopped the run at the first origin by
+      # not converging (rho_space R-hat 1.02 after the rerun); see the README.
+      V="bayes:window=26,bayes:window=26,likelihood=negbin,bayes:window=26,temporal=ar1"
       $A backtest data/external/cincinnati_burglary_2016-2018.csv.gz \
         --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
         --target-crs EPSG:32616 --cell-area 1 "${COMMON[@]}" --models "${MODELS/bayes/$V}" \
