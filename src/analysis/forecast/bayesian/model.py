@@ -294,16 +294,8 @@ def build_model(
         period = _temporal(spec, w)
         if spec.seasonal:
             period = period + _season(spec)[d["season"]]
-        b = _spatial(spec, structure, d)
-        if b is not None:
-            unit = unit + b
-        if spec.covariates:
-            if covariates is None or covariates.shape != (n, len(spec.covariates)):
-                raise ValueError(f"the model needs covariates {spec.covariates}")
-            beta = pm.Normal("beta", 0.0, 1.0, shape=len(spec.covariates))
-            unit = unit + pt.dot(pm.math.constant(covariates), beta)
-        level = _local_level(spec, structure, blocks, d) if use_level else pt.zeros((n, 1))
-        index = blocks if use_level else np.zeros(w, dtype=np.int64)
+        unit = _unit_terms(spec, structure, d, unit, covariates)
+        level, index = _levels(spec, structure, blocks, d, use_level)
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
         else:
@@ -501,17 +493,8 @@ def _totals_model(
     twice the steps per draw.
     """
     w = blocks.size
-    unit = pm.math.constant(log_offset) + d["centre"]
-    b = _spatial(spec, s, d)
-    if b is not None:
-        unit = unit + b
-    if spec.covariates:
-        if covariates is None or covariates.shape != (s.n_units, len(spec.covariates)):
-            raise ValueError(f"the model needs covariates {spec.covariates}")
-        beta = pm.Normal("beta", 0.0, 1.0, shape=len(spec.covariates))
-        unit = unit + pt.dot(pm.math.constant(covariates), beta)
-    level = _local_level(spec, s, blocks, d) if use_level else pt.zeros((s.n_units, 1))
-    index = blocks if use_level else np.zeros(w, dtype=np.int64)
+    unit = _unit_terms(spec, s, d, pm.math.constant(log_offset) + d["centre"], covariates)
+    level, index = _levels(spec, s, blocks, d, use_level)
     log_s = pm.math.logsumexp(unit[:, None] + level, axis=0).reshape((-1,))
     raw = pm.Flat("log_total_raw", dims="period")
     m = d["total_loc"] + d["total_scale"] * raw
@@ -528,6 +511,47 @@ def _totals_model(
     fit = fit - pt.sum(log_s * pt.sum(d["y_block"], axis=0))
     fit = fit + pt.sum(m * d["y_period"] - pt.exp(m) * d["observed"])
     pm.Potential("loglik", fit)
+
+
+def _unit_terms(
+    spec: ModelSpec,
+    s: SpatialStructure,
+    d: dict[str, pt.TensorVariable],
+    base: pt.TensorVariable,
+    covariates: np.ndarray | None,
+) -> pt.TensorVariable:
+    """Return ``base`` plus the static spatial effect and the covariates' terms per unit.
+
+    Creates the spatial variables, then ``beta``: in this order in every model, so that
+    the sampler's parameter vector (and a seeded fit) does not depend on the coordinates.
+    """
+    unit = base
+    b = _spatial(spec, s, d)
+    if b is not None:
+        unit = unit + b
+    if spec.covariates:
+        if covariates is None or covariates.shape != (s.n_units, len(spec.covariates)):
+            raise ValueError(f"the model needs covariates {spec.covariates}")
+        beta = pm.Normal("beta", 0.0, 1.0, shape=len(spec.covariates))
+        unit = unit + pt.dot(pm.math.constant(covariates), beta)
+    return unit
+
+
+def _levels(
+    spec: ModelSpec,
+    s: SpatialStructure,
+    blocks: np.ndarray,
+    d: dict[str, pt.TensorVariable],
+    use_level: bool,
+) -> tuple[pt.TensorVariable, np.ndarray]:
+    """Return the units' levels ``(n_units, n_blocks)`` and each period's block.
+
+    Without an interaction the level is a single column of zeros and every period is in
+    block 0.
+    """
+    if use_level:
+        return _local_level(spec, s, blocks, d), blocks
+    return pt.zeros((s.n_units, 1)), np.zeros(blocks.size, dtype=np.int64)
 
 
 def _poisson(
