@@ -20,7 +20,6 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,15 +47,8 @@ def code_version() -> str:
 
     Called when the benchmark starts, so it names the code the process imported.
     """
-    commit = str(git_state(ROOT)["commit"])[:7]
-    changed = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "benchmarks"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.split("\n")
-    code = [line for line in changed if line.endswith(".py")]
-    return commit + (" + local changes" if code else "")
+    state = git_state(ROOT, paths=("src/*.py", "benchmarks/*.py"))
+    return str(state["commit"])[:7] + (" + local changes" if state["dirty"] else "")
 
 
 CODE = code_version()

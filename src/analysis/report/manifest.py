@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -44,8 +45,22 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return out
 
 
-def git_state(root: str | Path = ".") -> dict[str, object]:
-    """Return the git commit of ``root`` and whether the work tree has local changes."""
+def git_state(root: str | Path = ".", paths: Sequence[str] = ()) -> dict[str, object]:
+    """Return the git commit of ``root`` and whether the work tree has local changes.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        A folder inside the checkout.
+    paths : sequence of str
+        Git pathspecs (``"src/*.py"`` matches in subfolders too) that limit which tracked
+        files' changes count; every tracked file when empty.
+
+    Returns
+    -------
+    dict
+        ``commit`` (the full hash of HEAD) and ``dirty`` (None outside a git checkout).
+    """
 
     def run(*args: str) -> str:
         return subprocess.run(
@@ -54,7 +69,7 @@ def git_state(root: str | Path = ".") -> dict[str, object]:
 
     try:
         commit = run("rev-parse", "HEAD")
-        dirty = bool(run("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(run("status", "--porcelain", "--untracked-files=no", "--", *paths))
     except (OSError, subprocess.CalledProcessError):
         return {"commit": "unknown (not a git checkout)", "dirty": None}
     return {"commit": commit, "dirty": dirty}
