@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
@@ -218,7 +219,81 @@ def test_partial_centring_weights_follow_the_information():
     fixed = model_data(
         ModelSpec(window=26, centring="fixed"), counts, np.ones(26), np.arange(26) % 13, np.zeros(3)
     )
-    assert not any(k.startswith("w_") for k in fixed)
+    assert fixed["w_space"] == 1.0  # units differ strongly: the static effect is centred
+    assert not any(k.startswith("w_level") for k in fixed)
+
+
+def test_field_scale_estimate_recovers_a_known_scale():
+    from analysis.forecast.bayesian.model import field_scale_estimate
+
+    rng = np.random.default_rng(11)
+    offset = np.log(rng.uniform(0.5, 1.0, 20_000))  # clipped edge cells: smaller areas
+    for scale, tolerance in ((0.0, 0.05), (0.3, 0.03), (1.0, 0.03)):
+        # Near 0 the square root magnifies the estimate's noise (the variance is accurate).
+        y = rng.poisson(8.0 * np.exp(offset + rng.normal(0.0, scale, offset.size)))
+        assert field_scale_estimate(y, offset) == pytest.approx(scale, abs=tolerance)
+    assert field_scale_estimate(np.zeros(5), np.zeros(5)) == 0.0
+
+
+@pytest.mark.parametrize(("sigma_space", "centred"), [(0.02, 0.0), (0.8, 1.0)])
+def test_static_field_is_centred_only_when_the_data_show_spatial_variation(sigma_space, centred):
+    # The funnel simulation-based calibration found: a centred static field whose true
+    # scale is near 0. The data choose non-centred coordinates there, centred otherwise.
+    from analysis.forecast.bayesian.simulate import simulate
+
+    adjacency = grid_adjacency(8, 8)
+    s = spatial_structure(adjacency)
+    spec = ModelSpec(window=39)
+    truth = {"b0": 0.0, "sigma_time": 0.05, "sigma_season": 0.1, "sigma_level": 0.3}
+    for seed in range(3):
+        sim = simulate(
+            spec,
+            s,
+            adjacency,
+            log_offset=np.zeros(64),
+            log_mean=-0.5,
+            rng=np.random.default_rng(seed),
+            params=truth | {"sigma_space": sigma_space},
+        )
+        observed = np.ones(39)
+        data = model_data(spec, sim.counts[:, :39], observed, sim.season[:39], np.zeros(64))
+        assert float(data["w_space"]) == centred
+
+
+def test_static_field_coordinates_are_the_same_model():
+    # Centred (w = 1) and non-centred (w = 0) static fields: at corresponding points the
+    # log densities differ by the Jacobian -rank * log(sigma_space) and one constant.
+    from analysis.forecast.bayesian.model import build_model
+
+    rng = np.random.default_rng(5)
+    s = spatial_structure(grid_adjacency(3, 4))
+    spec = ModelSpec(window=13, interaction="none")
+    counts = rng.poisson(2.0, (12, 13))
+    args = {"counts": counts, "observed": np.ones(13), "season": np.arange(13)}
+    model = build_model(spec, s, log_offset=np.zeros(12), **args)
+    effect = model.replace_rvs_by_values([model["space_effect"]])
+    logp = model.compile_logp()
+    effect_of = model.compile_fn(effect, inputs=model.value_vars, on_unused_input="ignore")
+
+    def at(w: float, point: dict) -> tuple[float, np.ndarray]:
+        # The data container is shared by the compiled functions: set it, then evaluate.
+        with model:
+            pm.set_data({"w_space": np.asarray(w)})
+        return float(logp(point)), effect_of(point)[0]
+
+    shapes = model.eval_rv_shapes()
+    rank = s.n_units - len(s.constraint_groups)
+    diffs = []
+    for log_sigma in (-2.0, -0.5, 0.4, 1.0):
+        point = {v.name: rng.normal(0.0, 0.3, shapes[v.name]) for v in model.value_vars}
+        point["sigma_space_log__"] = np.asarray(log_sigma)
+        field = point["space_icar"]
+        other = point | {"space_icar": (field - field.mean()) / np.exp(log_sigma) + field.mean()}
+        (centred, b1), (non_centred, b0) = at(1.0, point), at(0.0, other)
+        np.testing.assert_allclose(b1, b0, atol=1e-10)
+        assert np.std(b1) > 0.05  # the check has something to compare
+        diffs.append(centred - non_centred + rank * log_sigma)
+    assert np.ptp(diffs) < 1e-8
 
 
 def test_totals_coordinates_are_the_same_model():

@@ -222,7 +222,9 @@ class BayesianForecaster(Forecaster):
             diag = diagnose(idata, settings)
             diag.seconds = seconds
             padded = int(self.spec.window - data["observed"].sum())
-            self.fits.append(self._record(ctx, diag, seconds, attempt, settings, padded))
+            row = self._record(ctx, diag, seconds, attempt, settings, padded)
+            row["static_field_centred"] = float(values.get("w_space", np.nan))
+            self.fits.append(row)
             if diag.converged or not settings.check or attempt == self.retries:
                 break
             log.warning(

@@ -27,8 +27,11 @@ sum of ``exp(c_t)`` over block ``k``), so a gradient costs ``O(n_units * n_block
 not ``O(n_units * window)``. The negative binomial needs every cell and costs more.
 
 How each latent field is sampled is a choice of coordinates that leaves the model (and so
-the posterior) unchanged. With ``centring="fixed"`` (the default) the static ICAR effect
-is centred and every other field non-centred. With ``centring="partial"`` the static ICAR
+the posterior) unchanged. With ``centring="fixed"`` (the default) every field but the
+static ICAR effect is non-centred, and the static effect is centred or non-centred as the
+window's data choose (centred when they show clear spatial variation, as crime panels
+do; non-centred when units barely differ, where a centred field is a funnel; see
+:func:`_static_field_weight`). With ``centring="partial"`` the static ICAR
 effect and the independent local levels are partially centred (Papaspiliopoulos, Roberts
 and Skold 2007), the levels element by element, with a weight ``w = I / (I + 1 / s**2)``
 set from the data before fitting: ``I`` the counts that inform the element (its Fisher
@@ -119,10 +122,11 @@ class ModelSpec:
     centring : {"partial", "fixed", "totals"}
         Coordinates the sampler works in (the posterior is the same): data-weighted
         partial centring of the static ICAR effect and the independent local levels, or
-        the fixed choice (static ICAR centred, everything else non-centred), or the fixed
-        choice with the force-wide level sampled through each period's log expected total
-        (Poisson and RW1 only; for periods with thousands of offences). The season, BYM2
-        and ICAR steps are non-centred in all three.
+        the fixed choice (everything non-centred but the static ICAR effect, which is
+        centred or not as the data choose), or the fixed choice with the force-wide level
+        sampled through each period's log expected total (Poisson and RW1 only; for
+        periods with thousands of offences). The season, BYM2 and ICAR steps are
+        non-centred in all three.
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
@@ -329,6 +333,8 @@ def model_data(
     y_block = y @ onehot
     if spec.centring == "partial":
         out.update(_centring_weights(spec, y, y_block, blocks))
+    elif spec.spatial == "icar":
+        out["w_space"] = np.asarray(_static_field_weight(y, y_block, obs @ onehot, log_offset))
     if spec.centring == "totals":
         out.update(_totals_scale(y.sum(axis=0), obs))
     if spec.likelihood == "negbin":
@@ -361,6 +367,47 @@ def _weight(information: np.ndarray | float, prior_sd: np.ndarray | float) -> np
     info = np.asarray(information, dtype=float)
     w = info / (info + 1.0 / np.asarray(prior_sd, dtype=float) ** 2)
     return np.minimum(w, MAX_WEIGHT)
+
+
+def field_scale_estimate(counts: np.ndarray, log_offset: np.ndarray) -> float:
+    """Return a moment estimate of the sd of units' log rates from one set of counts.
+
+    With ``y[i] ~ Poisson(m[i] exp(b[i]))``, ``m[i]`` the unit's exposure times the
+    common rate and ``b`` of variance ``s**2`` (log-normal), ``Var(y[i]) = mu[i] +
+    mu[i]**2 (exp(s**2) - 1)``, so ``exp(s**2) - 1`` is estimated by
+    ``sum((y - m)**2 - y) / sum(m**2)``, floored at 0. Zero counts need no special care,
+    unlike a variance of log counts.
+    """
+    y = np.asarray(counts, dtype=float)
+    exposure = np.exp(np.asarray(log_offset, dtype=float))
+    if y.sum() <= 0:
+        return 0.0
+    m = exposure * y.sum() / exposure.sum()
+    excess = float(np.sum((y - m) ** 2 - y) / np.sum(m**2))
+    return float(np.sqrt(np.log1p(max(excess, 0.0))))
+
+
+def _static_field_weight(
+    y: np.ndarray, y_block: np.ndarray, exposure: np.ndarray, log_offset: np.ndarray
+) -> float:
+    """Return 1 to sample the static ICAR effect centred, 0 for non-centred.
+
+    The scale ``s`` of the effect is estimated (:func:`field_scale_estimate`) from the
+    oldest block with data, where every unit's local level is 0, so that the levels'
+    drift does not pass for spatial variation. The effect is centred when the data say
+    more about it than its prior, ``I s**2 >= 1`` on average (``I / (I + 1 / s**2)``
+    averaged over units at least 0.5, ``I`` a unit's count over the window), as in crime
+    panels (``s`` about 1); otherwise non-centred, which avoids the funnel of a centred
+    field whose scale is near 0 (what simulation-based calibration found). Either way the
+    posterior is the same; only the sampler's coordinates change.
+    """
+    seen = np.flatnonzero(exposure > 0)
+    if seen.size == 0:
+        return 1.0
+    scale = field_scale_estimate(y_block[:, seen[0]], log_offset)
+    if scale <= 0:
+        return 0.0
+    return float(_weight(y.sum(axis=1), scale).mean() >= 0.5)
 
 
 def _centring_weights(
@@ -619,9 +666,10 @@ def _spatial(
         return None
     sigma = pm.Exponential("sigma_space", sigma_rate(spec.sigma_space_upper, 0.01))
     if spec.spatial == "icar":
-        # Fixed: centred, as the data pin a static effect down well in crime panels (every
-        # period informs it). Partial: the field is ICAR(sigma**w) times sigma**(1 - w), so
-        # that weak fields in sparse data are sampled nearly non-centred.
+        # The field is ICAR(sigma**w) times sigma**(1 - w): w = 1 centred, w = 0
+        # non-centred. Fixed and totals: w is 1 or 0 as the data choose (centred when the
+        # data pin the effect down, as in crime panels where every period informs it).
+        # Partial: w from the counts and a fixed guess of the scale.
         w = d.get("w_space", 1.0)
         field = pm.Flat("space_icar", dims="unit")
         _icar_potential("space_icar_logp", field, s, sigma**w)
