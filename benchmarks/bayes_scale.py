@@ -153,12 +153,15 @@ def main() -> None:
     ap.add_argument("--groups", default="sv,knife", help="force: which groups (sv, knife)")
     ap.add_argument("--centring", default="fixed", help="force: the model's coordinates")
     ap.add_argument("--draws", type=int, default=None, help="force: draws per chain")
+    ap.add_argument("--tune", type=int, default=None, help="force: warm-up steps per chain")
     args = ap.parse_args()
     default = SamplerSettings(check=False)
     rows = []
     if args.which == "force":
         groups = args.groups.split(",")
-        force = SamplerSettings(check=False, draws=args.draws or default.draws)
+        force = SamplerSettings(
+            check=False, draws=args.draws or default.draws, tune=args.tune or default.tune
+        )
         kw = {"centring": args.centring}
         if "sv" in groups:
             rows.append(run("serious violence, force", 30, 60, 78, SV, force, **kw))
