@@ -116,7 +116,8 @@ def run(
     out = {
         "run": label,
         "code": CODE,
-        "centring": spec.centring,
+        "centring": spec.centring
+        + ("" if spec.level_centring == "non-centred" else ", partial levels"),
         "sampler": settings.sampler,
         "cells": n,
         "periods": periods,
@@ -154,6 +155,9 @@ def main() -> None:
     ap.add_argument("--centring", default="fixed", help="force: the model's coordinates")
     ap.add_argument("--draws", type=int, default=None, help="force: draws per chain")
     ap.add_argument("--tune", type=int, default=None, help="force: warm-up steps per chain")
+    ap.add_argument(
+        "--level-centring", default="non-centred", help="force: the local levels' coordinates"
+    )
     args = ap.parse_args()
     default = SamplerSettings(check=False)
     rows = []
@@ -162,7 +166,7 @@ def main() -> None:
         force = SamplerSettings(
             check=False, draws=args.draws or default.draws, tune=args.tune or default.tune
         )
-        kw = {"centring": args.centring}
+        kw = {"centring": args.centring, "level_centring": args.level_centring}
         if "sv" in groups:
             rows.append(run("serious violence, force", 30, 60, 78, SV, force, **kw))
         if "knife" in groups:

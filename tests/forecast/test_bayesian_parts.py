@@ -341,7 +341,13 @@ def test_totals_coordinates_are_the_same_model():
 
 @pytest.mark.parametrize(
     "changes",
-    [{}, {"centring": "partial"}, {"centring": "totals"}, {"likelihood": "negbin"}],
+    [
+        {},
+        {"centring": "partial"},
+        {"centring": "totals"},
+        {"centring": "totals", "level_centring": "partial"},
+        {"likelihood": "negbin"},
+    ],
 )
 def test_every_data_container_feeds_the_density(changes):
     # A backtest swaps a compiled model's data for each origin (nutpie's with_data), which

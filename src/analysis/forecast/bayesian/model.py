@@ -127,6 +127,11 @@ class ModelSpec:
         sampled through each period's log expected total (Poisson and RW1 only; for
         periods with thousands of offences). The season, BYM2 and ICAR steps are
         non-centred in all three.
+    level_centring : {"non-centred", "partial"}
+        Coordinates of the independent local levels with ``centring="fixed"`` or
+        ``"totals"``: non-centred steps, or partially centred element by element as with
+        ``centring="partial"`` (which implies it), so that a busy cell's levels, which
+        the data pin down, are sampled nearly centred.
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
@@ -147,6 +152,7 @@ class ModelSpec:
     rho_alpha: float = 2 / 3
     level_prior: Literal["pc", "gamma"] = "pc"
     centring: Literal["partial", "fixed", "totals"] = "fixed"
+    level_centring: Literal["non-centred", "partial"] = "non-centred"
 
     def __post_init__(self) -> None:
         choices = {
@@ -157,6 +163,7 @@ class ModelSpec:
             "offset": ("area", "none"),
             "level_prior": ("pc", "gamma"),
             "centring": ("partial", "fixed", "totals"),
+            "level_centring": ("non-centred", "partial"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -333,8 +340,12 @@ def model_data(
     y_block = y @ onehot
     if spec.centring == "partial":
         out.update(_centring_weights(spec, y, y_block, blocks))
-    elif spec.spatial == "icar":
-        out["w_space"] = np.asarray(_static_field_weight(y, y_block, obs @ onehot, log_offset))
+    else:
+        if spec.spatial == "icar":
+            weight = _static_field_weight(y, y_block, obs @ onehot, log_offset)
+            out["w_space"] = np.asarray(weight)
+        if spec.level_centring == "partial":
+            out.update(_level_weights(spec, y_block, blocks))
     if spec.centring == "totals":
         out.update(_totals_scale(y.sum(axis=0), obs))
     if spec.likelihood == "negbin":
@@ -422,12 +433,25 @@ def _centring_weights(
     if spec.spatial == "icar":
         per_unit = _weight(y.sum(axis=1), spec.sigma_space_upper / 3)
         out["w_space"] = np.asarray(float(per_unit.mean()))
-    if spec.interaction == "iid" and blocks.max() > 0:
-        gap = _block_gaps(blocks)
-        sd = spec.sigma_level_upper / 3 * np.sqrt(gap)
-        w_level = _weight(y_block[:, 1:].T, sd[:, None])
-        out.update(_walk_data("w_level", w_level, np.sqrt(gap)))
+    out.update(_level_weights(spec, y_block, blocks))
     return out
+
+
+def _level_weights(
+    spec: ModelSpec, y_block: np.ndarray, blocks: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Return the partial-centring data of the independent local levels (or nothing).
+
+    Each unit's step into block ``k`` gets ``w = I / (I + 1 / s**2)`` with ``I`` the
+    unit's count in the block and ``s`` a prior guess of the step's sd (a third of the PC
+    prior's ``U``, times the square root of the gap); see :func:`_partial_walk`.
+    """
+    if spec.interaction != "iid" or blocks.max() == 0:
+        return {}
+    gap = _block_gaps(blocks)
+    sd = spec.sigma_level_upper / 3 * np.sqrt(gap)
+    w_level = _weight(y_block[:, 1:].T, sd[:, None])
+    return _walk_data("w_level", w_level, np.sqrt(gap))
 
 
 def _walk_data(prefix: str, weight: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
