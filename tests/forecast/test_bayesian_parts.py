@@ -260,6 +260,46 @@ def test_static_field_is_centred_only_when_the_data_show_spatial_variation(sigma
         assert float(data["w_space"]) == centred
 
 
+@pytest.mark.parametrize(("sigma_level", "tolerance"), [(0.0, 0.02), (0.15, 0.04), (0.3, 0.06)])
+def test_level_scale_estimate_recovers_a_known_scale(sigma_level, tolerance):
+    # The static effect (sd 1 here) cancels; only the levels' steps remain.
+    from analysis.forecast.bayesian.model import _block_gaps, level_scale_estimate
+    from analysis.forecast.bayesian.simulate import simulate
+
+    adjacency = grid_adjacency(30, 30)
+    s = spatial_structure(adjacency)
+    spec = ModelSpec(window=78)
+    blocks = block_index(spec, 78)
+    truth = {"b0": 0.0, "sigma_time": 0.05, "sigma_season": 0.1, "sigma_space": 1.0}
+    sim = simulate(
+        spec,
+        s,
+        adjacency,
+        log_offset=np.zeros(900),
+        log_mean=np.log(2.0),
+        rng=np.random.default_rng(4),
+        params=truth | {"sigma_level": sigma_level},
+    )
+    y_block = sim.counts[:, :78] @ np.eye(blocks.max() + 1)[blocks]
+    seen = np.ones(y_block.shape[1], dtype=bool)
+    estimate = level_scale_estimate(y_block, seen, _block_gaps(blocks))
+    assert estimate == pytest.approx(sigma_level, abs=tolerance)
+    spec = ModelSpec(window=78, level_centring="partial")
+    data = model_data(spec, sim.counts[:, :78], np.ones(78), sim.season[:78], np.zeros(900))
+    from analysis.forecast.bayesian.model import WEIGHT_LEVELS
+
+    w = WEIGHT_LEVELS[data["w_level_index"]]
+    if sigma_level == 0.0:
+        assert w.max() <= 0.1  # no drift in the data: nearly non-centred
+    else:
+        # Weights grow with the count: a busy cell's step over a year is nearly centred,
+        # a one-period step (sd sigma / sqrt(13)) stays nearly non-centred.
+        busy = y_block[:, 1] > 60
+        assert busy.sum() > 50 and w[0, busy].min() >= 0.5
+        assert np.all(np.diff(w[0, np.argsort(y_block[:, 1], kind="stable")]) >= 0)
+        assert np.median(w[-1]) < np.median(w[0])
+
+
 def test_static_field_coordinates_are_the_same_model():
     # Centred (w = 1) and non-centred (w = 0) static fields: at corresponding points the
     # log densities differ by the Jacobian -rank * log(sigma_space) and one constant.

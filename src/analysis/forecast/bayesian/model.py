@@ -129,9 +129,11 @@ class ModelSpec:
         non-centred in all three.
     level_centring : {"non-centred", "partial"}
         Coordinates of the independent local levels with ``centring="fixed"`` or
-        ``"totals"``: non-centred steps, or partially centred element by element as with
-        ``centring="partial"`` (which implies it), so that a busy cell's levels, which
-        the data pin down, are sampled nearly centred.
+        ``"totals"``: non-centred steps, or partially centred element by element, with
+        weights from a moment estimate of ``sigma_level`` (:func:`level_scale_estimate`),
+        so that a busy cell's levels, which the data pin down, are sampled nearly
+        centred. (``centring="partial"`` centres the levels partially too, with weights
+        from a fixed guess of the scale.)
     """
 
     likelihood: Literal["poisson", "negbin"] = "poisson"
@@ -345,7 +347,9 @@ def model_data(
             weight = _static_field_weight(y, y_block, obs @ onehot, log_offset)
             out["w_space"] = np.asarray(weight)
         if spec.level_centring == "partial":
-            out.update(_level_weights(spec, y_block, blocks))
+            gap = _block_gaps(blocks) if blocks.max() > 0 else np.ones(0)
+            step = level_scale_estimate(y_block, obs @ onehot > 0, gap)
+            out.update(_level_weights(spec, y_block, blocks, step))
     if spec.centring == "totals":
         out.update(_totals_scale(y.sum(axis=0), obs))
     if spec.likelihood == "negbin":
@@ -433,23 +437,62 @@ def _centring_weights(
     if spec.spatial == "icar":
         per_unit = _weight(y.sum(axis=1), spec.sigma_space_upper / 3)
         out["w_space"] = np.asarray(float(per_unit.mean()))
-    out.update(_level_weights(spec, y_block, blocks))
+    out.update(_level_weights(spec, y_block, blocks, spec.sigma_level_upper / 3))
     return out
 
 
+def level_scale_estimate(y_block: np.ndarray, seen: np.ndarray, gap: np.ndarray) -> float:
+    """Return a moment estimate of ``sigma_level`` from counts summed over blocks.
+
+    For consecutive blocks ``k - 1, k`` and a unit with ``T`` offences in the two, its
+    count in block ``k`` is binomial given ``T``, with a probability whose logit is a
+    force-wide term plus the unit's level step ``d ~ N(0, sigma**2 gap[k])``: the unit's
+    static effect and offset cancel. The binomial's excess variance,
+    ``T (T - 1) Var(p)`` with ``Var(p) ~ p**2 (1 - p)**2 sigma**2 gap``, gives::
+
+        sigma**2 = sum_k sum_i ((y_ik - T_i p_k)**2 - T_i p_k (1 - p_k))
+                   / sum_k gap[k] p_k**2 (1 - p_k)**2 sum_i T_i (T_i - 1)
+
+    floored at 0 (``p_k`` pooled over units). Pairs with a block without data are
+    skipped. Accurate for the small steps where the choice of coordinates matters; it
+    understates large ones (the logit-normal's variance flattens).
+
+    Parameters
+    ----------
+    y_block : numpy.ndarray
+        ``(n_units, n_blocks)`` counts per unit and block.
+    seen : numpy.ndarray
+        ``(n_blocks,)`` True where the block has observed periods.
+    gap : numpy.ndarray
+        ``(n_blocks - 1,)`` years between consecutive block centres.
+    """
+    num = den = 0.0
+    for k in range(1, y_block.shape[1]):
+        if not (seen[k - 1] and seen[k]):
+            continue
+        y, t = y_block[:, k], y_block[:, k - 1] + y_block[:, k]
+        if t.sum() <= 0:
+            continue
+        p = y.sum() / t.sum()
+        num += float(np.sum((y - t * p) ** 2 - t * p * (1 - p)))
+        den += float(gap[k - 1] * p**2 * (1 - p) ** 2 * np.sum(t * (t - 1)))
+    return float(np.sqrt(max(num, 0.0) / den)) if den > 0 else 0.0
+
+
 def _level_weights(
-    spec: ModelSpec, y_block: np.ndarray, blocks: np.ndarray
+    spec: ModelSpec, y_block: np.ndarray, blocks: np.ndarray, step_sd: float
 ) -> dict[str, np.ndarray]:
     """Return the partial-centring data of the independent local levels (or nothing).
 
     Each unit's step into block ``k`` gets ``w = I / (I + 1 / s**2)`` with ``I`` the
-    unit's count in the block and ``s`` a prior guess of the step's sd (a third of the PC
-    prior's ``U``, times the square root of the gap); see :func:`_partial_walk`.
+    unit's count in the block and ``s = step_sd * sqrt(gap[k])`` the step's sd (a prior
+    guess or an estimate; any value leaves the posterior unchanged); see
+    :func:`_partial_walk`.
     """
     if spec.interaction != "iid" or blocks.max() == 0:
         return {}
     gap = _block_gaps(blocks)
-    sd = spec.sigma_level_upper / 3 * np.sqrt(gap)
+    sd = max(step_sd, 1e-6) * np.sqrt(gap)
     w_level = _weight(y_block[:, 1:].T, sd[:, None])
     return _walk_data("w_level", w_level, np.sqrt(gap))
 
