@@ -181,6 +181,9 @@ def test_backtest_cli_outputs(tmp_path):
         assert (out / fig).stat().st_size > 10_000
     run = json.loads((out / "run.json").read_text())
     assert len(run["origins"]) == 3
+    # The record names the code and input that made it.
+    assert len(run["data_sha256"]) == 64 and "pymc" in run["packages"]
+    assert {"analysis_version", "commit", "dirty"} <= set(run["code"])
 
 
 def test_backtest_refuses_degree_target(tmp_path, capsys):
