@@ -186,6 +186,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
         paths["fits"] = Path(args.out) / "fits.csv"
         pd.DataFrame(fits).to_csv(paths["fits"], index=False)
+    checks = [
+        table.assign(model=m.name, origin=origin)
+        for m in models
+        for origin, table in getattr(m, "checks", {}).items()
+    ]
+    if checks:
+        import pandas as pd
+
+        paths["checks"] = Path(args.out) / "predictive_checks.csv"
+        pd.concat(checks, ignore_index=True).to_csv(paths["checks"], index=False)
     cols = ["model", "n_origins", "crps", "log_score", "pai_5pct", "coverage_90", "fit_seconds"]
     print(bt.summary()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for name, why in bt.skipped.items():

@@ -106,6 +106,13 @@ def test_test_mode_fit_forecasts_recovers_and_is_labelled(simulated):
     assert table["p_top5"].sum() == pytest.approx(np.ceil(0.05 * len(table)), abs=1e-9)
     # joint maps share a posterior draw: their totals average the forecast total
     assert totals.mean() == pytest.approx(dist.mean.sum(), rel=0.03)
+    # posterior predictive checks of the window, on data drawn from the model: the
+    # expected sums reproduce the window's total, and no statistic is badly off
+    checks = model.checks[int(ctx.origin)]
+    assert len(checks) == 7 and checks["p_value"].between(0, 1).all()
+    mu = idata.posterior["mu_unit"].sum("unit").mean().item()
+    assert mu == pytest.approx(ctx.counts[:, -WINDOW:].sum(), rel=0.02)
+    assert checks["p_value"].min() > 0.01, checks
 
 
 def test_a_fit_that_did_not_converge_fails_loudly(simulated):

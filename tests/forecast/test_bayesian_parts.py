@@ -409,3 +409,68 @@ def test_every_data_container_feeds_the_density(changes):
     used = {v.name for v in ancestors([model.logp()])}
     data = model_data(spec, counts, np.ones(26), np.arange(26) % 13, np.zeros(9))
     assert set(data) <= used, set(data) - used
+
+
+def test_expected_sums_are_the_same_in_both_coordinate_systems():
+    # mu_unit and mu_period (the posterior predictive checks' means) add up the same
+    # cell-period means whichever coordinates the sampler uses, and reconcile.
+    from dataclasses import replace
+
+    from analysis.forecast.bayesian.model import build_model
+
+    rng = np.random.default_rng(8)
+    s = spatial_structure(grid_adjacency(3, 3))
+    w = 26
+    fixed = ModelSpec(window=w, recent_blocks=(2, 1, 1), block_every=13)
+    observed = np.ones(w)
+    observed[:2] = 0
+    counts = rng.poisson(3.0, (9, w)) * observed[None, :].astype(int)
+    args = {"counts": counts, "observed": observed, "season": np.arange(w) % 13}
+    mf = build_model(fixed, s, log_offset=np.zeros(9), **args)
+    mt = build_model(replace(fixed, centring="totals"), s, log_offset=np.zeros(9), **args)
+    names = ("b0", "tau", "season_effect", "space_effect", "level_now", "mu_unit", "mu_period")
+    outs_t = mt.compile_fn(
+        mt.replace_rvs_by_values([mt[k] for k in names]),
+        inputs=mt.value_vars,
+        on_unused_input="ignore",
+    )
+    outs_f = mf.compile_fn(
+        mf.replace_rvs_by_values([mf[k] for k in names[1:]]),
+        inputs=mf.value_vars,
+        on_unused_input="ignore",
+    )
+    shapes = mt.eval_rv_shapes()
+    point = {v.name: rng.normal(0.0, 0.3, shapes[v.name]) for v in mt.value_vars}
+    b0, tau, season, space, level_now, mu_unit, mu_period = outs_t(point)
+    sigma = np.exp(point["sigma_time_log__"])
+    pf = {k: v for k, v in point.items() if k in {v.name for v in mf.value_vars}}
+    pf |= {"b0": np.asarray(b0), "time_raw": np.r_[0.0, np.diff(tau) / sigma]}
+    got = outs_f(pf)
+    np.testing.assert_allclose(got[-2], mu_unit, rtol=1e-10)
+    np.testing.assert_allclose(got[-1], mu_period, rtol=1e-10)
+    assert np.all(mu_period[:2] == 0)  # padded periods expect nothing
+    assert mu_unit.sum() == pytest.approx(mu_period.sum(), rel=1e-12)
+    # the newest period, by hand: every term of the log mean
+    log_mu = model_data(fixed, counts, observed, args["season"], np.zeros(9))["centre"]
+    log_mu = log_mu + b0 + tau[-1] + season[(w - 1) % 13] + space + level_now
+    assert mu_period[-1] == pytest.approx(np.exp(log_mu).sum(), rel=1e-10)
+
+
+def test_predictive_checks_flag_data_the_model_cannot_produce():
+    import arviz as az
+
+    from analysis.forecast.bayesian.checks import posterior_predictive_checks
+
+    rng = np.random.default_rng(2)
+    n, w = 200, 30
+    mu = np.full((2, 250, n), 3.0 * w)  # a model of equal cells: 3 per cell and period
+    idata = az.from_dict(posterior={"mu_unit": mu, "mu_period": np.full((2, 250, w), 3.0 * n)})
+    same = rng.poisson(3.0, (n, w))
+    fine = posterior_predictive_checks(idata, same, np.ones(w), rng)
+    assert fine["p_value"].min() > 0.01, fine
+    hot = rng.poisson(3.0 * np.exp(rng.normal(0, 1, n))[:, None] / np.exp(0.5), (n, w))
+    bad = posterior_predictive_checks(idata, hot, np.ones(w), rng).set_index("statistic")
+    assert bad.loc["cells: variance / mean of window totals", "p_value"] < 0.01
+    assert bad.loc["cells: share of offences in the busiest 5%", "p_value"] < 0.01
+    with pytest.raises(ValueError, match="Poisson"):
+        posterior_predictive_checks(idata, same, np.ones(w), rng, likelihood="negbin")

@@ -44,6 +44,8 @@ class NextPeriodForecast:
         Forecaster name.
     notes : list of str
         Assumptions applied.
+    checks : pandas.DataFrame, optional
+        Posterior predictive checks of the fitted window (Bayesian Poisson models only).
     """
 
     table: pd.DataFrame
@@ -59,6 +61,7 @@ class NextPeriodForecast:
     group: str
     cell_area_km2: float
     notes: list[str]
+    checks: pd.DataFrame | None = None
 
 
 def forecast_next_period(
@@ -179,4 +182,5 @@ def forecast_next_period(
         group=group,
         cell_area_km2=cell,
         notes=notes,
+        checks=getattr(forecaster, "checks", {}).get(target),
     )

@@ -237,6 +237,16 @@ def top_units(fc: NextPeriodForecast, n: int = 10) -> pd.DataFrame:
     return t.sort_values("per_km2", ascending=False)[cols].head(n).round(3)
 
 
+def predictive_checks(fc: NextPeriodForecast) -> pd.DataFrame | Markdown:
+    """The posterior predictive checks of the fitted window, or why there are none."""
+    if fc.checks is None:
+        return Markdown(
+            f"No posterior predictive checks: `{fc.model}` is not a Bayesian Poisson model "
+            "(its skill is judged by the backtest)."
+        )
+    return fc.checks.round(3)
+
+
 def save_forecast_summary(
     fc: NextPeriodForecast, run_dir: str | Path, deprivation: pd.DataFrame | None = None
 ) -> Path:

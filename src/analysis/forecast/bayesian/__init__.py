@@ -7,6 +7,7 @@ The path through this package follows a fit:
 ``model``       :class:`ModelSpec` and the PyMC model it builds
 ``sampling``    fitting with nutpie or PyMC and the convergence checks that fail loudly
 ``predictive``  posterior predictive rates for the next period, forecast tables
+``checks``      posterior predictive checks of the fitted window
 ``forecaster``  :class:`BayesianForecaster`, the harness's interface to all of the above
 """
 

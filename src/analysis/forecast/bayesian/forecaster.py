@@ -15,9 +15,11 @@ import logging
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from analysis.forecast.base import Forecaster
+from analysis.forecast.bayesian.checks import posterior_predictive_checks
 from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
 from analysis.forecast.bayesian.sampling import (
@@ -53,6 +55,8 @@ KEEP = (
     "inv_sqrt_size",
     "size",
     "beta",
+    "mu_unit",
+    "mu_period",
 )
 _SPEC_FIELDS = {f.name for f in fields(ModelSpec)}
 _SAMPLER_FIELDS = {f.name for f in fields(SamplerSettings)}
@@ -90,6 +94,9 @@ class BayesianForecaster(Forecaster):
         :data:`TEST_MODE_BANNER`.
     fits : list of dict
         One record per fit: origin, diagnostics and timings.
+    checks : dict of int to pandas.DataFrame
+        Posterior predictive checks of each origin's fitted window (Poisson models; see
+        :mod:`analysis.forecast.bayesian.checks`).
     """
 
     name: str = "bayes"
@@ -101,6 +108,7 @@ class BayesianForecaster(Forecaster):
     retries: int = 1
     test_mode: bool = False
     fits: list[dict[str, object]] = field(default_factory=list, repr=False)
+    checks: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)
     _cache: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -279,6 +287,13 @@ class BayesianForecaster(Forecaster):
     def predict(self, ctx: ForecastContext) -> MixtureCountDistribution:  # type: ignore[override]
         """Fit at the origin and return the posterior predictive of the origin period."""
         idata, data, _ = self.fit(ctx)
+        if self.spec.likelihood == "poisson":
+            self.checks[int(ctx.origin)] = posterior_predictive_checks(
+                idata,
+                data["counts"],
+                data["observed"],
+                np.random.default_rng([self.seed, int(ctx.origin), 1]),
+            )
         rng = np.random.default_rng([self.seed, int(ctx.origin)])
         return next_period_rates(
             idata,

@@ -309,6 +309,7 @@ def build_model(
             period = period + _season(spec)[d["season"]]
         unit = _unit_terms(spec, structure, d, unit, covariates)
         level, index = _levels(spec, structure, blocks, d, use_level)
+        _expected_sums(d, unit, period, level, index)
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
         else:
@@ -625,6 +626,7 @@ def _totals_model(
     fit = fit - pt.sum(log_s * pt.sum(d["y_block"], axis=0))
     fit = fit + pt.sum(m * d["y_period"] - pt.exp(m) * d["observed"])
     pm.Potential("loglik", fit)
+    _expected_sums(d, unit, m - log_s[index], level, index)
 
 
 def _unit_terms(
@@ -666,6 +668,28 @@ def _levels(
     if use_level:
         return _local_level(spec, s, blocks, d), blocks
     return pt.zeros((s.n_units, 1)), np.zeros(blocks.size, dtype=np.int64)
+
+
+def _expected_sums(
+    d: dict[str, pt.TensorVariable],
+    unit: pt.TensorVariable,
+    period: pt.TensorVariable,
+    level: pt.TensorVariable,
+    blocks: np.ndarray,
+) -> None:
+    """Add each unit's and each period's expected count over the window (Deterministics).
+
+    With ``log mu[i, t] = unit[i] + level[i, block(t)] + period[t]`` (padded periods
+    excluded): ``mu_unit[i] = sum_t mu[i, t]`` and ``mu_period[t] = sum_i mu[i, t]``,
+    computed through the block sums, ``O(n_units * n_blocks)``. They are the means of the
+    replicated data in the posterior predictive checks (:mod:`.checks`); nothing in the
+    density uses them.
+    """
+    onehot = np.eye(int(blocks.max()) + 1)[blocks]
+    per_block = pt.exp(unit[:, None] + level)
+    weight = pt.exp(period) * d["observed"]
+    pm.Deterministic("mu_period", weight * pt.sum(per_block, axis=0)[blocks], dims="period")
+    pm.Deterministic("mu_unit", pt.dot(per_block, pt.dot(weight, onehot)), dims="unit")
 
 
 def _poisson(
