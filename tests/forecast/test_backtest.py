@@ -179,6 +179,11 @@ def test_backtest_cli_outputs(tmp_path):
     assert set(metrics.columns) == {"model", "origin", "metric", "value"}
     for fig in ("hit_rate_curves.png", "calibration.png", "forecast_map.png"):
         assert (out / fig).stat().st_size > 10_000
+    pit = pd.read_csv(out / "pit_histogram.csv")
+    assert pit["pit_central_90"].between(pit["pit_central_80"], 1).all()
+    # the central 80% is bins 1-8 of the 10-bin histogram (relative frequencies)
+    bins = pit[[f"bin{i}" for i in range(1, 9)]].sum(axis=1)
+    np.testing.assert_allclose(pit["pit_central_80"], bins, atol=2e-3)
     run = json.loads((out / "run.json").read_text())
     assert len(run["origins"]) == 3
     # The record names the code and input that made it.
