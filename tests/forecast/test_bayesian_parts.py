@@ -340,7 +340,8 @@ def test_totals_coordinates_are_the_same_model():
     # centring="totals" samples each period's log expected total and derives the
     # intercept and the force-wide level. At corresponding points its log density must
     # equal the fixed-centring model's plus the log Jacobian of the standardised steps,
-    # -(W - 1) log sigma_time, up to one constant; and both must give the same effects.
+    # -(W - 1) log sigma_time, up to one constant; and both must give the same effects
+    # and the same expected sums per cell and period (the predictive checks' means).
     from dataclasses import replace
 
     from analysis.forecast.bayesian.model import build_model
@@ -356,25 +357,34 @@ def test_totals_coordinates_are_the_same_model():
     mf = build_model(fixed, s, log_offset=np.zeros(9), **args)
     mt = build_model(replace(fixed, centring="totals"), s, log_offset=np.zeros(9), **args)
     logp_f, logp_t = mf.compile_logp(), mt.compile_logp()
-    outs_t = mt.replace_rvs_by_values([mt[k] for k in ("b0", "tau", "season_effect", "level_now")])
-    outs_f = mf.replace_rvs_by_values([mf[k] for k in ("tau", "season_effect", "level_now")])
+    names = ("tau", "season_effect", "level_now", "space_effect", "mu_unit", "mu_period")
+    outs_t = mt.replace_rvs_by_values([mt[k] for k in ("b0", *names)])
+    outs_f = mf.replace_rvs_by_values([mf[k] for k in names])
     derived = mt.compile_fn(outs_t, inputs=mt.value_vars, on_unused_input="ignore")
     effects = mf.compile_fn(outs_f, inputs=mf.value_vars, on_unused_input="ignore")
     shapes = {v.name: mt.eval_rv_shapes()[v.name] for v in mt.value_vars}
     diffs = []
     for _ in range(4):
         point = {k: rng.normal(0.0, 0.3, [d or 0 for d in shp]) for k, shp in shapes.items()}
-        b0, tau, season, level = derived(point)
+        b0, *got = derived(point)
+        tau, season, level, space, mu_unit, mu_period = got
         sigma = np.exp(point["sigma_time_log__"])
         z = np.r_[0.0, np.diff(tau) / sigma]
-        names = {v.name for v in mf.value_vars}
-        pf = {k: v for k, v in point.items() if k in names}
+        free = {v.name for v in mf.value_vars}
+        pf = {k: v for k, v in point.items() if k in free}
         pf |= {"b0": np.asarray(b0), "time_raw": z}
-        assert set(pf) == names
-        for a, b in zip(effects(pf), (tau, season, level), strict=True):
-            np.testing.assert_allclose(a, b, atol=1e-10)
+        assert set(pf) == free
+        for a, b in zip(effects(pf), got, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
         diffs.append(float(logp_t(point)) - float(logp_f(pf)) + (w - 1) * np.log(sigma))
     assert np.ptp(diffs) < 1e-8
+    # the expected sums: padded periods expect nothing, the two sums reconcile, and the
+    # newest period's sum is every term of the log mean added by hand
+    assert np.all(mu_period[:3] == 0)
+    assert mu_unit.sum() == pytest.approx(mu_period.sum(), rel=1e-12)
+    centre = model_data(fixed, counts, observed, args["season"], np.zeros(9))["centre"]
+    log_mu = centre + b0 + tau[-1] + season[(w - 1) % 13] + space + level
+    assert mu_period[-1] == pytest.approx(np.exp(log_mu).sum(), rel=1e-10)
     with pytest.raises(ValueError, match="totals"):
         ModelSpec(centring="totals", likelihood="negbin")
 
@@ -409,51 +419,6 @@ def test_every_data_container_feeds_the_density(changes):
     used = {v.name for v in ancestors([model.logp()])}
     data = model_data(spec, counts, np.ones(26), np.arange(26) % 13, np.zeros(9))
     assert set(data) <= used, set(data) - used
-
-
-def test_expected_sums_are_the_same_in_both_coordinate_systems():
-    # mu_unit and mu_period (the posterior predictive checks' means) add up the same
-    # cell-period means whichever coordinates the sampler uses, and reconcile.
-    from dataclasses import replace
-
-    from analysis.forecast.bayesian.model import build_model
-
-    rng = np.random.default_rng(8)
-    s = spatial_structure(grid_adjacency(3, 3))
-    w = 26
-    fixed = ModelSpec(window=w, recent_blocks=(2, 1, 1), block_every=13)
-    observed = np.ones(w)
-    observed[:2] = 0
-    counts = rng.poisson(3.0, (9, w)) * observed[None, :].astype(int)
-    args = {"counts": counts, "observed": observed, "season": np.arange(w) % 13}
-    mf = build_model(fixed, s, log_offset=np.zeros(9), **args)
-    mt = build_model(replace(fixed, centring="totals"), s, log_offset=np.zeros(9), **args)
-    names = ("b0", "tau", "season_effect", "space_effect", "level_now", "mu_unit", "mu_period")
-    outs_t = mt.compile_fn(
-        mt.replace_rvs_by_values([mt[k] for k in names]),
-        inputs=mt.value_vars,
-        on_unused_input="ignore",
-    )
-    outs_f = mf.compile_fn(
-        mf.replace_rvs_by_values([mf[k] for k in names[1:]]),
-        inputs=mf.value_vars,
-        on_unused_input="ignore",
-    )
-    shapes = mt.eval_rv_shapes()
-    point = {v.name: rng.normal(0.0, 0.3, shapes[v.name]) for v in mt.value_vars}
-    b0, tau, season, space, level_now, mu_unit, mu_period = outs_t(point)
-    sigma = np.exp(point["sigma_time_log__"])
-    pf = {k: v for k, v in point.items() if k in {v.name for v in mf.value_vars}}
-    pf |= {"b0": np.asarray(b0), "time_raw": np.r_[0.0, np.diff(tau) / sigma]}
-    got = outs_f(pf)
-    np.testing.assert_allclose(got[-2], mu_unit, rtol=1e-10)
-    np.testing.assert_allclose(got[-1], mu_period, rtol=1e-10)
-    assert np.all(mu_period[:2] == 0)  # padded periods expect nothing
-    assert mu_unit.sum() == pytest.approx(mu_period.sum(), rel=1e-12)
-    # the newest period, by hand: every term of the log mean
-    log_mu = model_data(fixed, counts, observed, args["season"], np.zeros(9))["centre"]
-    log_mu = log_mu + b0 + tau[-1] + season[(w - 1) % 13] + space + level_now
-    assert mu_period[-1] == pytest.approx(np.exp(log_mu).sum(), rel=1e-10)
 
 
 def test_predictive_checks_flag_data_the_model_cannot_produce():
