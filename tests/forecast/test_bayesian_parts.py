@@ -262,30 +262,25 @@ def test_static_field_is_centred_only_when_the_data_show_spatial_variation(sigma
 
 @pytest.mark.parametrize(("sigma_level", "tolerance"), [(0.0, 0.02), (0.15, 0.04), (0.3, 0.06)])
 def test_level_scale_estimate_recovers_a_known_scale(sigma_level, tolerance):
-    # The static effect (sd 1 here) cancels; only the levels' steps remain.
+    # The static effect (sd 1 here) cancels; only the levels' steps remain. Counts drawn
+    # as the model has them: static effect, a random walk over blocks with step sd
+    # sigma_level * sqrt(gap), a season, Poisson.
     from analysis.forecast.bayesian.model import _block_gaps, level_scale_estimate
-    from analysis.forecast.bayesian.simulate import simulate
 
-    adjacency = grid_adjacency(30, 30)
-    s = spatial_structure(adjacency)
-    spec = ModelSpec(window=78)
+    rng = np.random.default_rng(4)
+    n, spec = 900, ModelSpec(window=78)
     blocks = block_index(spec, 78)
-    truth = {"b0": 0.0, "sigma_time": 0.05, "sigma_season": 0.1, "sigma_space": 1.0}
-    sim = simulate(
-        spec,
-        s,
-        adjacency,
-        log_offset=np.zeros(900),
-        log_mean=np.log(2.0),
-        rng=np.random.default_rng(4),
-        params=truth | {"sigma_level": sigma_level},
-    )
-    y_block = sim.counts[:, :78] @ np.eye(blocks.max() + 1)[blocks]
+    steps = rng.normal(0.0, sigma_level * np.sqrt(_block_gaps(blocks)), (n, blocks.max()))
+    level = np.c_[np.zeros(n), np.cumsum(steps, axis=1)]
+    season = 0.1 * np.sin(2 * np.pi * np.arange(78) / 13)
+    log_rate = np.log(2.0) + rng.normal(0.0, 1.0, (n, 1)) + level[:, blocks] + season
+    counts = rng.poisson(np.exp(log_rate))
+    y_block = counts @ np.eye(blocks.max() + 1)[blocks]
     seen = np.ones(y_block.shape[1], dtype=bool)
     estimate = level_scale_estimate(y_block, seen, _block_gaps(blocks))
     assert estimate == pytest.approx(sigma_level, abs=tolerance)
     spec = ModelSpec(window=78, level_centring="partial")
-    data = model_data(spec, sim.counts[:, :78], np.ones(78), sim.season[:78], np.zeros(900))
+    data = model_data(spec, counts, np.ones(78), np.arange(78) % 13, np.zeros(n))
     from analysis.forecast.bayesian.model import WEIGHT_LEVELS
 
     w = WEIGHT_LEVELS[data["w_level_index"]]
