@@ -29,6 +29,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from analysis.forecast.bayesian.predictive import kept_draws, thinned_draws
+
 __all__ = ["CELL_STATISTICS", "PERIOD_STATISTICS", "posterior_predictive_checks"]
 
 
@@ -72,13 +74,6 @@ PERIOD_STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "periods: lag-1 autocorrelation of force-wide totals": _lag1,
     "periods: largest force-wide total": _largest,
 }
-
-
-def _draws(idata: az.InferenceData, name: str, n_draws: int) -> np.ndarray:
-    arr = idata.posterior[name].values
-    flat = arr.reshape((-1, *arr.shape[2:]))
-    keep = np.unique(np.linspace(0, flat.shape[0] - 1, min(n_draws, flat.shape[0])).round())
-    return flat[keep.astype(int)]
 
 
 def _row(name: str, observed: float, replicated: np.ndarray) -> dict[str, object]:
@@ -146,8 +141,9 @@ def posterior_predictive_checks(
     y = np.asarray(counts, dtype=float)
     y_unit = y[:, seen].sum(axis=1)
     y_period = y[:, seen].sum(axis=0)
-    rep_unit = rng.poisson(_draws(idata, "mu_unit", n_draws))
-    rep_period = rng.poisson(_draws(idata, "mu_period", n_draws)[:, seen])
+    keep = thinned_draws(idata, n_draws)
+    rep_unit = rng.poisson(kept_draws(idata, "mu_unit", keep))
+    rep_period = rng.poisson(kept_draws(idata, "mu_period", keep)[:, seen])
     rows = [_row(k, float(f(y_unit)), f(rep_unit)) for k, f in CELL_STATISTICS.items()]
     rows += [_row(k, float(f(y_period)), f(rep_period)) for k, f in PERIOD_STATISTICS.items()]
     return pd.DataFrame(rows)

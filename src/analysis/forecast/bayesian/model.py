@@ -309,10 +309,10 @@ def build_model(
             period = period + _season(spec)[d["season"]]
         unit = _unit_terms(spec, structure, d, unit, covariates)
         level, index = _levels(spec, structure, blocks, d, use_level)
-        _expected_sums(d, unit, period, level, index)
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
         else:
+            _expected_sums(*_block_terms(d, unit, period, level, index), index)
             eta = unit[:, None] + period[None, :] + level[:, index]
             _negbin(d["counts"], d["observed"], eta)
     return model
@@ -341,16 +341,17 @@ def model_data(
     n_blocks = int(blocks.max()) + 1
     onehot = np.eye(n_blocks)[blocks]
     y_block = y @ onehot
+    seen_block = obs @ onehot
+    gap = _block_gaps(blocks)
     if spec.centring == "partial":
-        out.update(_centring_weights(spec, y, y_block, blocks))
+        out.update(_centring_weights(spec, y, y_block, gap))
     else:
         if spec.spatial == "icar":
-            weight = _static_field_weight(y, y_block, obs @ onehot, log_offset)
+            weight = _static_field_weight(y, y_block, seen_block, log_offset)
             out["w_space"] = np.asarray(weight)
         if spec.level_centring == "partial":
-            gap = _block_gaps(blocks) if blocks.max() > 0 else np.ones(0)
-            step = level_scale_estimate(y_block, obs @ onehot > 0, gap)
-            out.update(_level_weights(spec, y_block, blocks, step))
+            step = level_scale_estimate(y_block, seen_block > 0, gap)
+            out.update(_level_weights(spec, y_block, gap, step))
     if spec.centring == "totals":
         out.update(_totals_scale(y.sum(axis=0), obs))
     if spec.likelihood == "negbin":
@@ -427,7 +428,7 @@ def _static_field_weight(
 
 
 def _centring_weights(
-    spec: ModelSpec, y: np.ndarray, y_block: np.ndarray, blocks: np.ndarray
+    spec: ModelSpec, y: np.ndarray, y_block: np.ndarray, gap: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Return the partial-centring weights of a window (see :func:`_partial_walk`).
 
@@ -438,7 +439,7 @@ def _centring_weights(
     if spec.spatial == "icar":
         per_unit = _weight(y.sum(axis=1), spec.sigma_space_upper / 3)
         out["w_space"] = np.asarray(float(per_unit.mean()))
-    out.update(_level_weights(spec, y_block, blocks, spec.sigma_level_upper / 3))
+    out.update(_level_weights(spec, y_block, gap, spec.sigma_level_upper / 3))
     return out
 
 
@@ -481,18 +482,17 @@ def level_scale_estimate(y_block: np.ndarray, seen: np.ndarray, gap: np.ndarray)
 
 
 def _level_weights(
-    spec: ModelSpec, y_block: np.ndarray, blocks: np.ndarray, step_sd: float
+    spec: ModelSpec, y_block: np.ndarray, gap: np.ndarray, step_sd: float
 ) -> dict[str, np.ndarray]:
     """Return the partial-centring data of the independent local levels (or nothing).
 
     Each unit's step into block ``k`` gets ``w = I / (I + 1 / s**2)`` with ``I`` the
     unit's count in the block and ``s = step_sd * sqrt(gap[k])`` the step's sd (a prior
-    guess or an estimate; any value leaves the posterior unchanged); see
-    :func:`_partial_walk`.
+    guess or an estimate; any value leaves the posterior unchanged), ``gap`` the years
+    between block centres (:func:`_block_gaps`); see :func:`_partial_walk`.
     """
-    if spec.interaction != "iid" or blocks.max() == 0:
+    if spec.interaction != "iid" or gap.size == 0:
         return {}
-    gap = _block_gaps(blocks)
     sd = max(step_sd, 1e-6) * np.sqrt(gap)
     w_level = _weight(y_block[:, 1:].T, sd[:, None])
     return _walk_data("w_level", w_level, np.sqrt(gap))
@@ -626,7 +626,7 @@ def _totals_model(
     fit = fit - pt.sum(log_s * pt.sum(d["y_block"], axis=0))
     fit = fit + pt.sum(m * d["y_period"] - pt.exp(m) * d["observed"])
     pm.Potential("loglik", fit)
-    _expected_sums(d, unit, m - log_s[index], level, index)
+    _expected_sums(*_block_terms(d, unit, m - log_s[index], level, index), index)
 
 
 def _unit_terms(
@@ -670,26 +670,41 @@ def _levels(
     return pt.zeros((s.n_units, 1)), np.zeros(blocks.size, dtype=np.int64)
 
 
-def _expected_sums(
+def _block_terms(
     d: dict[str, pt.TensorVariable],
     unit: pt.TensorVariable,
     period: pt.TensorVariable,
     level: pt.TensorVariable,
     blocks: np.ndarray,
-) -> None:
-    """Add each unit's and each period's expected count over the window (Deterministics).
+) -> tuple[pt.TensorVariable, pt.TensorVariable, pt.TensorVariable]:
+    """Return the factors of the expected counts ``mu[i, t]`` through the blocks.
 
-    With ``log mu[i, t] = unit[i] + level[i, block(t)] + period[t]`` (padded periods
-    excluded): ``mu_unit[i] = sum_t mu[i, t]`` and ``mu_period[t] = sum_i mu[i, t]``,
-    computed through the block sums, ``O(n_units * n_blocks)``. They are the means of the
-    replicated data in the posterior predictive checks (:mod:`.checks`); nothing in the
-    density uses them.
+    With ``log mu[i, t] = unit[i] + level[i, block(t)] + period[t]``: ``per_block[i, k] =
+    exp(unit[i] + level[i, k])``, ``weight[t] = exp(period[t])`` (0 for padded periods)
+    and ``exposure[k]``, the sum of ``weight`` over block ``k``; so ``mu[i, t] =
+    per_block[i, block(t)] * weight[t]`` without forming the ``(n_units, window)`` array.
     """
     onehot = np.eye(int(blocks.max()) + 1)[blocks]
     per_block = pt.exp(unit[:, None] + level)
     weight = pt.exp(period) * d["observed"]
+    return per_block, weight, pt.dot(weight, onehot)
+
+
+def _expected_sums(
+    per_block: pt.TensorVariable,
+    weight: pt.TensorVariable,
+    exposure: pt.TensorVariable,
+    blocks: np.ndarray,
+) -> None:
+    """Add each unit's and each period's expected count over the window (Deterministics).
+
+    From the factors of :func:`_block_terms` (padded periods excluded): ``mu_unit[i] =
+    sum_t mu[i, t]`` and ``mu_period[t] = sum_i mu[i, t]``, ``O(n_units * n_blocks)``.
+    They are the means of the replicated data in the posterior predictive checks
+    (:mod:`.checks`); nothing in the density uses them.
+    """
     pm.Deterministic("mu_period", weight * pt.sum(per_block, axis=0)[blocks], dims="period")
-    pm.Deterministic("mu_unit", pt.dot(per_block, pt.dot(weight, onehot)), dims="unit")
+    pm.Deterministic("mu_unit", pt.dot(per_block, exposure), dims="unit")
 
 
 def _poisson(
@@ -699,14 +714,16 @@ def _poisson(
     level: pt.TensorVariable,
     blocks: np.ndarray,
 ) -> None:
-    """Add the factorised Poisson log likelihood (see the module docstring)."""
-    n_blocks = int(blocks.max()) + 1
-    onehot = np.eye(n_blocks)[blocks]
-    exposure = pt.dot(pt.exp(period) * d["observed"], onehot)
+    """Add the factorised Poisson log likelihood (see the module docstring).
+
+    Also adds the expected sums of :func:`_expected_sums`, from the same terms.
+    """
+    per_block, weight, exposure = _block_terms(d, unit, period, level, blocks)
     fit = pt.sum(unit * d["y_unit"]) + pt.sum(period * d["y_period"])
     fit = fit + pt.sum(level * d["y_block"])
-    expected = pt.sum(pt.exp(unit[:, None] + level) * exposure[None, :])
+    expected = pt.sum(per_block * exposure[None, :])
     pm.Potential("loglik", fit - expected)
+    _expected_sums(per_block, weight, exposure, blocks)
 
 
 def _centre(counts: np.ndarray, observed: np.ndarray, log_offset: np.ndarray) -> float:

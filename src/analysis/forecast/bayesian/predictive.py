@@ -22,11 +22,46 @@ import numpy as np
 from analysis.forecast.bayesian.model import YEAR, ModelSpec, block_index
 from analysis.forecast.mixture import MixtureCountDistribution
 
-__all__ = ["next_period_rates"]
+__all__ = ["kept_draws", "next_period_rates", "thinned_draws"]
 
 
-def _draws(idata: az.InferenceData, name: str, keep: np.ndarray) -> np.ndarray:
-    """Return the kept posterior draws of a variable, draws first."""
+def thinned_draws(idata: az.InferenceData, n_draws: int) -> np.ndarray:
+    """Return the indices of at most ``n_draws`` evenly spaced draws over all chains.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        The fit.
+    n_draws : int
+        Draws wanted; all of them when the fit has fewer.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted, distinct indices into the draws flattened over chains.
+    """
+    post = idata.posterior
+    total = post.sizes["chain"] * post.sizes["draw"]
+    return np.unique(np.linspace(0, total - 1, min(n_draws, total)).round().astype(int))
+
+
+def kept_draws(idata: az.InferenceData, name: str, keep: np.ndarray) -> np.ndarray:
+    """Return the kept posterior draws of a variable, draws first.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        The fit.
+    name : str
+        A posterior variable.
+    keep : numpy.ndarray
+        Indices from :func:`thinned_draws`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(keep), *variable_shape)``.
+    """
     arr = idata.posterior[name].values
     flat = arr.reshape((-1, *arr.shape[2:]))
     return flat[keep]
@@ -69,32 +104,31 @@ def next_period_rates(
     MixtureCountDistribution
     """
     post = idata.posterior
-    total = post.sizes["chain"] * post.sizes["draw"]
-    keep = np.unique(np.linspace(0, total - 1, min(n_draws, total)).round().astype(int))
+    keep = thinned_draws(idata, n_draws)
     s = keep.size
     n = log_offset.shape[0]
     eta = np.broadcast_to(log_offset + centre, (s, n)).copy()
-    eta += _draws(idata, "b0", keep)[:, None]
-    tau = _draws(idata, "tau", keep)
-    sigma_t = _draws(idata, "sigma_time", keep)
+    eta += kept_draws(idata, "b0", keep)[:, None]
+    tau = kept_draws(idata, "tau", keep)
+    sigma_t = kept_draws(idata, "sigma_time", keep)
     last = tau[:, -1]
     if spec.temporal == "ar1":
-        last = _draws(idata, "phi_time", keep) * last
+        last = kept_draws(idata, "phi_time", keep) * last
     eta += (last + sigma_t * rng.standard_normal(s))[:, None]
     if spec.seasonal:
-        eta += _draws(idata, "season_effect", keep)[:, season][:, None]
+        eta += kept_draws(idata, "season_effect", keep)[:, season][:, None]
     if "space_effect" in post:
-        eta += _draws(idata, "space_effect", keep)
+        eta += kept_draws(idata, "space_effect", keep)
     if "level_now" in post:
         blocks = block_index(spec, spec.window)
         newest = np.flatnonzero(blocks == blocks.max())
         gap = (spec.window - newest.mean()) / YEAR
-        level = _draws(idata, "level_now", keep)
-        sigma_l = _draws(idata, "sigma_level", keep)
+        level = kept_draws(idata, "level_now", keep)
+        sigma_l = kept_draws(idata, "sigma_level", keep)
         step = rng.standard_normal((s, n))
         step -= step.mean(axis=1, keepdims=True)  # local levels sum to zero over units
         eta += level + (sigma_l * np.sqrt(gap))[:, None] * step
     if spec.covariates and covariates is not None:
-        eta += _draws(idata, "beta", keep) @ covariates.T
-    sizes = _draws(idata, "size", keep) if spec.likelihood == "negbin" else np.full(s, np.inf)
+        eta += kept_draws(idata, "beta", keep) @ covariates.T
+    sizes = kept_draws(idata, "size", keep) if spec.likelihood == "negbin" else np.full(s, np.inf)
     return MixtureCountDistribution(np.exp(eta), sizes)
