@@ -124,7 +124,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     from analysis.data.offences import load_offence_codes, load_offence_groups
     from analysis.forecast.backtest import run_backtest
-    from analysis.forecast.output import write_backtest
+    from analysis.forecast.output import write_backtest, write_model_records
     from analysis.forecast.panel import build_panel
     from analysis.forecast.registry import make_forecaster, split_model_specs
     from analysis.space import PeriodCalendar, require_metric_crs
@@ -180,22 +180,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         "packages": package_versions(),
     }
     paths = write_backtest(bt, panel, args.out, run)
-    fits = [row for m in models for row in getattr(m, "fits", [])]
-    if fits:
-        import pandas as pd
-
-        paths["fits"] = Path(args.out) / "fits.csv"
-        pd.DataFrame(fits).to_csv(paths["fits"], index=False)
-    checks = [
-        table.assign(model=m.name, origin=origin)
-        for m in models
-        for origin, table in getattr(m, "checks", {}).items()
-    ]
-    if checks:
-        import pandas as pd
-
-        paths["checks"] = Path(args.out) / "predictive_checks.csv"
-        pd.concat(checks, ignore_index=True).to_csv(paths["checks"], index=False)
+    paths.update(write_model_records(models, args.out))
     cols = ["model", "n_origins", "crps", "log_score", "pai_5pct", "coverage_90", "fit_seconds"]
     print(bt.summary()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for name, why in bt.skipped.items():

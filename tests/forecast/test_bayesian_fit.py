@@ -18,6 +18,7 @@ from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
 from analysis.forecast.bayesian.model import ModelSpec
 from analysis.forecast.bayesian.simulate import simulate
 from analysis.forecast.bayesian.structure import spatial_structure
+from analysis.forecast.output import write_model_records
 from analysis.forecast.panel import build_panel
 from analysis.forecast.registry import make_forecaster
 from analysis.forecast.summary import summarise_predictive
@@ -81,14 +82,24 @@ def simulated():
     return panel, sim
 
 
-def test_test_mode_fit_forecasts_recovers_and_is_labelled(simulated):
+def test_test_mode_fit_forecasts_recovers_and_is_labelled(simulated, tmp_path):
     panel, sim = simulated
     model = make_forecaster(f"bayes:window={WINDOW},test_mode=1")
     assert isinstance(model, BayesianForecaster) and TEST_MODE_BANNER in model.name
-    bt = run_backtest(panel, [model, make_forecaster("ewma")], test_periods=2, progress=False)
+    models = [model, make_forecaster("ewma")]
+    bt = run_backtest(panel, models, test_periods=2, progress=False)
     assert TEST_MODE_BANNER in bt.summary()["model"].iloc[0] + bt.summary()["model"].iloc[1]
     assert len(model.fits) == 2 and all(f["test_mode"] for f in model.fits)
     assert model.fits[1]["compile_seconds"] == 0.0  # the compiled model was reused
+    # the backtest's records, as the CLI writes them: one fit row and seven checks per
+    # origin, keyed by model and origin (EWMA records nothing)
+    paths = write_model_records(models, tmp_path)
+    fits = pd.read_csv(paths["fits"])
+    checks = pd.read_csv(paths["checks"])
+    assert fits["origin"].tolist() == [int(o) for o in bt.origins] and fits["test_mode"].all()
+    assert sorted(checks["origin"].unique()) == sorted(int(o) for o in bt.origins)
+    assert len(checks) == 14 and set(checks["model"]) == {model.name}
+    assert checks.groupby("origin")["statistic"].nunique().eq(7).all()
     # recovery: the static spatial effect is the cell's log level
     ctx = panel.context(int(panel.periods[-1]))
     idata, _, diag = model.fit(ctx)

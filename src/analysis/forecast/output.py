@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from analysis.forecast import metrics as M
 from analysis.forecast.backtest import BacktestResult
+from analysis.forecast.base import Forecaster
 from analysis.forecast.panel import Panel
 from analysis.forecast.plots import plot_calibration, plot_forecast_map, plot_hit_rate_curves
 
@@ -87,4 +89,43 @@ def write_backtest(
         "skipped": result.skipped,
     }
     paths["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return paths
+
+
+def write_model_records(models: Iterable[Forecaster], out: str | Path) -> dict[str, Path]:
+    """Write what the models recorded per fit during a backtest, if any did.
+
+    ``fits.csv`` gathers the models' ``fits`` rows (a Bayesian fit's settings, timing and
+    convergence diagnostics) and ``predictive_checks.csv`` their posterior predictive
+    checks (``checks``: origin -> table), with ``model`` and ``origin`` columns. A file
+    is written only when some model recorded rows.
+
+    Parameters
+    ----------
+    models : iterable of Forecaster
+        The backtest's models, after the run.
+    out : str or Path
+        Folder (created).
+
+    Returns
+    -------
+    dict of str to Path
+        ``fits`` and ``checks`` where written.
+    """
+    models = list(models)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    fits = [row for m in models for row in getattr(m, "fits", [])]
+    if fits:
+        paths["fits"] = out / "fits.csv"
+        pd.DataFrame(fits).to_csv(paths["fits"], index=False)
+    checks = [
+        table.assign(model=m.name, origin=origin)
+        for m in models
+        for origin, table in sorted(getattr(m, "checks", {}).items())
+    ]
+    if checks:
+        paths["checks"] = out / "predictive_checks.csv"
+        pd.concat(checks, ignore_index=True).to_csv(paths["checks"], index=False)
     return paths
