@@ -17,9 +17,12 @@ for which in "${@:-knife cincinnati sv}"; do
         --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 1 \
         "${COMMON[@]}" --models "$MODELS" --out $OUT/synthetic_knife_1km2 ;;
     sv)
+      # The default model, and the same model in force-wide-total coordinates with the
+      # shorter run that meets 5 minutes at force scale (README, "Force scale").
+      F="bayes,bayes:centring=totals,draws=700,tune=500"
       $A backtest data/sample/crimes.csv.gz --format crimes --offence-group serious_violence \
         --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 0.5 \
-        "${COMMON[@]}" --models "$MODELS" --out $OUT/synthetic_sv_0.5km2 ;;
+        "${COMMON[@]}" --models "${MODELS/bayes/$F}" --out $OUT/synthetic_sv_0.5km2 ;;
     cincinnati)
       $A backtest data/external/cincinnati_burglary_2016-2018.csv.gz \
         --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
