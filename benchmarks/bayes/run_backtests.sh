@@ -2,7 +2,7 @@
 # Backtests of the default Bayesian model against every baseline, on the same 13 origins
 # as benchmarks/leaderboards/ (run from the repository root after `make setup`).
 # About 10-30 minutes per data set on 2 cores (cincinnati_variants about 30).
-# Usage: run_backtests.sh [knife|sv|cincinnati|cincinnati_variants]...
+# Usage: run_backtests.sh [knife|sv|sv_fast|cincinnati|cincinnati_variants]...
 # Cincinnati has three years: its first origin has 27 periods of history, so the model is
 # fitted to the last 26 (the default window of 78 would pad 51 empty periods).
 set -euo pipefail
@@ -17,12 +17,16 @@ for which in "${@:-knife cincinnati sv}"; do
         --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 1 \
         "${COMMON[@]}" --models "$MODELS" --out $OUT/synthetic_knife_1km2 ;;
     sv)
-      # The default model, and the same model in force-wide-total coordinates with the
-      # shorter run that meets 5 minutes at force scale (README, "Force scale").
-      F="bayes,bayes:centring=totals,draws=700,tune=500"
       $A backtest data/sample/crimes.csv.gz --format crimes --offence-group serious_violence \
         --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 0.5 \
-        "${COMMON[@]}" --models "${MODELS/bayes/$F}" --out $OUT/synthetic_sv_0.5km2 ;;
+        "${COMMON[@]}" --models "$MODELS" --out $OUT/synthetic_sv_0.5km2 ;;
+    sv_fast)
+      # The same model in force-wide-total coordinates with the shorter run that meets
+      # 5 minutes at force scale (README, "Force-scale timing"); same origins, baselines.
+      F="bayes:centring=totals,draws=700,tune=500"
+      $A backtest data/sample/crimes.csv.gz --format crimes --offence-group serious_violence \
+        --area data/sample/study_area.geojson --cutoff 2026-09-30 --cell-area 0.5 \
+        "${COMMON[@]}" --models "${MODELS/bayes/$F}" --out $OUT/synthetic_sv_0.5km2_fast ;;
     cincinnati)
       $A backtest data/external/cincinnati_burglary_2016-2018.csv.gz \
         --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
