@@ -64,6 +64,9 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=39)
     ap.add_argument("--log-mean", type=float, default=0.0, help="log mean count per cell")
     ap.add_argument("--seed", type=int, default=20261124)
+    ap.add_argument(
+        "--start", type=int, default=0, help="first replicate (to repeat some of a run)"
+    )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/bayes/sbc"))
     ap.add_argument("--model", default="", help="ModelSpec fields, key=value,key=value")
     args = ap.parse_args()
@@ -78,7 +81,7 @@ def main() -> None:
     compiled, model = None, None
     ranks, pits, fits = [], [], []
     started = time.perf_counter()
-    for r in range(args.replicates):
+    for r in range(args.start, args.start + args.replicates):
         rng = np.random.default_rng([args.seed, r])
         sim = simulate(
             spec, structure, adjacency, log_offset=offset, log_mean=args.log_mean, rng=rng
@@ -124,6 +127,7 @@ def main() -> None:
                 **row,
                 "converged": diag.converged,
                 "divergences": diag.divergences,
+                "static_field_centred": float(data.get("w_space", np.nan)),
                 "min_ess_bulk": diag.min_ess_bulk(),
                 "compile_seconds": secs["compile"],
                 "sample_seconds": secs["sample"],

@@ -434,3 +434,29 @@ def test_predictive_checks_flag_data_the_model_cannot_produce():
     assert bad.loc["cells: share of offences in the busiest 5%", "p_value"] < 0.01
     with pytest.raises(ValueError, match="Poisson"):
         posterior_predictive_checks(idata, same, np.ones(w), rng, likelihood="negbin")
+
+
+def test_overdispersion_variance_recovers_a_negative_binomial_size():
+    from analysis.forecast.bayesian.model import overdispersion_variance
+
+    rng = np.random.default_rng(12)
+    mean = np.exp(rng.normal(0.0, 0.8, (5_000, 1))) * np.exp(rng.normal(1.0, 0.2, (1, 13)))
+    for size in (0.5, 2.0, 10.0):
+        y = rng.negative_binomial(size, size / (size + mean))
+        # the added variance of units' totals, sum(mu**2) / size
+        assert overdispersion_variance(y) == pytest.approx(np.sum(mean**2) / size, rel=0.1)
+    assert overdispersion_variance(rng.poisson(mean)) / np.sum(mean**2) < 0.005
+    assert overdispersion_variance(np.zeros((4, 3))) == 0.0
+
+
+def test_negative_binomial_spread_does_not_pass_for_a_spatial_field():
+    # Counts with no spatial field and strong overdispersion (size 1): the Poisson
+    # model's estimate reads the extra spread of units' totals as a field and centres it;
+    # the negative binomial's takes it off and samples the (absent) field non-centred.
+    # 400 units keep the estimate's noise below the threshold (with 64 such units its sd
+    # is about the threshold itself: see benchmarks/bayes/README.md).
+    rng = np.random.default_rng(13)
+    y = rng.negative_binomial(1.0, 1.0 / (1.0 + 3.0), (400, 39))
+    args = (y, np.ones(39), np.arange(39) % 13, np.zeros(400))
+    assert float(model_data(ModelSpec(window=39), *args)["w_space"]) == 1.0
+    assert float(model_data(ModelSpec(window=39, likelihood="negbin"), *args)["w_space"]) == 0.0

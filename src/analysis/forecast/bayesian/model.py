@@ -347,7 +347,9 @@ def model_data(
         out.update(_centring_weights(spec, y, y_block, gap))
     else:
         if spec.spatial == "icar":
-            weight = _static_field_weight(y, y_block, seen_block, log_offset)
+            weight = _static_field_weight(
+                y, blocks, seen_block, log_offset, negbin=spec.likelihood == "negbin"
+            )
             out["w_space"] = np.asarray(weight)
         if spec.level_centring == "partial":
             step = level_scale_estimate(y_block, seen_block > 0, gap)
@@ -386,7 +388,9 @@ def _weight(information: np.ndarray | float, prior_sd: np.ndarray | float) -> np
     return np.minimum(w, MAX_WEIGHT)
 
 
-def field_scale_estimate(counts: np.ndarray, log_offset: np.ndarray) -> float:
+def field_scale_estimate(
+    counts: np.ndarray, log_offset: np.ndarray, extra_variance: float = 0.0
+) -> float:
     """Return a moment estimate of the sd of units' log rates from one set of counts.
 
     With ``y[i] ~ Poisson(m[i] exp(b[i]))``, ``m[i]`` the unit's exposure times the
@@ -394,18 +398,75 @@ def field_scale_estimate(counts: np.ndarray, log_offset: np.ndarray) -> float:
     mu[i]**2 (exp(s**2) - 1)``, so ``exp(s**2) - 1`` is estimated by
     ``sum((y - m)**2 - y) / sum(m**2)``, floored at 0. Zero counts need no special care,
     unlike a variance of log counts.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        ``(n_units,)`` counts.
+    log_offset : numpy.ndarray
+        ``(n_units,)`` log exposure.
+    extra_variance : float
+        Variance of the counts, summed over units, that is neither Poisson nor spatial
+        (a negative binomial's; :func:`overdispersion_variance`), taken off the excess.
+
+    Returns
+    -------
+    float
     """
     y = np.asarray(counts, dtype=float)
     exposure = np.exp(np.asarray(log_offset, dtype=float))
     if y.sum() <= 0:
         return 0.0
     m = exposure * y.sum() / exposure.sum()
-    excess = float(np.sum((y - m) ** 2 - y) / np.sum(m**2))
+    excess = float((np.sum((y - m) ** 2 - y) - extra_variance) / np.sum(m**2))
     return float(np.sqrt(np.log1p(max(excess, 0.0))))
 
 
+def overdispersion_variance(counts: np.ndarray) -> float:
+    """Return the variance that a negative binomial adds to units' totals over periods.
+
+    With ``y[i, t]`` negative binomial of mean ``mu[i, t] = l[i] c[t]`` (a unit's rate,
+    whatever its spatial effect, and a period's factor) and size ``r``, each count adds
+    ``mu[i, t]**2 / r`` to the variance of unit ``i``'s total beyond the Poisson part.
+    With ``z[i, t] = y[i, t] / c[t]`` (``c`` from the periods' totals, shared by all
+    units), ``E[z[i, t] z[i, s]] = l[i]**2`` for ``t != s`` and ``E[(y**2 - y) / c**2]
+    = l[i]**2 (1 + 1 / r)``, so the ratio of the two averages estimates ``1 + 1 / r``
+    free of the spatial effect; ``1 / r`` is floored at 0 and the added variance is
+    ``sum(mu**2) / r``. Level shifts within the periods inflate it slightly, which errs
+    towards non-centred coordinates.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        ``(n_units, n_periods)`` counts of periods in which units' levels are constant;
+        periods with no count anywhere (padding) are ignored.
+
+    Returns
+    -------
+    float
+    """
+    y = np.asarray(counts, dtype=float)
+    y = y[:, y.sum(axis=0) > 0]
+    t = y.shape[1]
+    if t < 2:
+        return 0.0
+    c = y.sum(axis=0) / y.sum(axis=0).mean()
+    z = y / c
+    own = float(np.sum((y**2 - y) / c**2)) / t
+    pairs = float(np.sum(z.sum(axis=1) ** 2 - (z**2).sum(axis=1))) / (t * (t - 1))
+    if pairs <= 0:
+        return 0.0
+    inv_size = max(own / pairs - 1.0, 0.0)
+    return inv_size * pairs * float(np.sum(c**2))
+
+
 def _static_field_weight(
-    y: np.ndarray, y_block: np.ndarray, exposure: np.ndarray, log_offset: np.ndarray
+    y: np.ndarray,
+    blocks: np.ndarray,
+    exposure: np.ndarray,
+    log_offset: np.ndarray,
+    *,
+    negbin: bool = False,
 ) -> float:
     """Return 1 to sample the static ICAR effect centred, 0 for non-centred.
 
@@ -416,12 +477,16 @@ def _static_field_weight(
     averaged over units at least 0.5, ``I`` a unit's count over the window), as in crime
     panels (``s`` about 1); otherwise non-centred, which avoids the funnel of a centred
     field whose scale is near 0 (what simulation-based calibration found). Either way the
-    posterior is the same; only the sampler's coordinates change.
+    posterior is the same; only the sampler's coordinates change. Under the negative
+    binomial its extra variance (:func:`overdispersion_variance`, from the same block) is
+    taken off first; else it passes for a spatial field (what SBC of that member found).
     """
     seen = np.flatnonzero(exposure > 0)
     if seen.size == 0:
         return 1.0
-    scale = field_scale_estimate(y_block[:, seen[0]], log_offset)
+    oldest = y[:, blocks == seen[0]]  # padded periods hold 0 and add nothing below
+    extra = overdispersion_variance(oldest) if negbin else 0.0
+    scale = field_scale_estimate(oldest.sum(axis=1), log_offset, extra)
     if scale <= 0:
         return 0.0
     return float(_weight(y.sum(axis=1), scale).mean() >= 0.5)
