@@ -446,11 +446,12 @@ def overdispersion_variance(counts: np.ndarray) -> float:
     float
     """
     y = np.asarray(counts, dtype=float)
-    y = y[:, y.sum(axis=0) > 0]
+    totals = y.sum(axis=0)
+    y, totals = y[:, totals > 0], totals[totals > 0]
     t = y.shape[1]
     if t < 2:
         return 0.0
-    c = y.sum(axis=0) / y.sum(axis=0).mean()
+    c = totals / totals.mean()
     z = y / c
     own = float(np.sum((y**2 - y) / c**2)) / t
     pairs = float(np.sum(z.sum(axis=1) ** 2 - (z**2).sum(axis=1))) / (t * (t - 1))
@@ -463,7 +464,7 @@ def overdispersion_variance(counts: np.ndarray) -> float:
 def _static_field_weight(
     y: np.ndarray,
     blocks: np.ndarray,
-    exposure: np.ndarray,
+    seen_block: np.ndarray,
     log_offset: np.ndarray,
     *,
     negbin: bool = False,
@@ -481,7 +482,7 @@ def _static_field_weight(
     binomial its extra variance (:func:`overdispersion_variance`, from the same block) is
     taken off first; else it passes for a spatial field (what SBC of that member found).
     """
-    seen = np.flatnonzero(exposure > 0)
+    seen = np.flatnonzero(seen_block > 0)  # blocks with observed periods
     if seen.size == 0:
         return 1.0
     oldest = y[:, blocks == seen[0]]  # padded periods hold 0 and add nothing below
