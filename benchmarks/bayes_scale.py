@@ -12,6 +12,7 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bayes_scale.py force        # 1,800 x 78 and 900 x 78
     .venv/bin/python benchmarks/bayes_scale.py force --groups sv --centring totals
+    .venv/bin/python benchmarks/bayes_scale.py force --groups sv --interaction icar
     .venv/bin/python benchmarks/bayes_scale.py pymc         # PyMC's NUTS on 900 x 78
     .venv/bin/python benchmarks/bayes_scale.py scaling      # cells and periods
     .venv/bin/python benchmarks/bayes_scale.py centring     # fixed against partial centring
@@ -118,6 +119,7 @@ def run(
         "code": CODE,
         "centring": spec.centring
         + ("" if spec.level_centring == "non-centred" else ", partial levels"),
+        "interaction": spec.interaction,
         "sampler": settings.sampler,
         "cells": n,
         "periods": periods,
@@ -158,6 +160,9 @@ def main() -> None:
     ap.add_argument(
         "--level-centring", default="non-centred", help="force: the local levels' coordinates"
     )
+    ap.add_argument(
+        "--interaction", default="iid", help="force: the local levels' structure (iid, icar)"
+    )
     args = ap.parse_args()
     default = SamplerSettings(check=False)
     rows = []
@@ -166,7 +171,11 @@ def main() -> None:
         force = SamplerSettings(
             check=False, draws=args.draws or default.draws, tune=args.tune or default.tune
         )
-        kw = {"centring": args.centring, "level_centring": args.level_centring}
+        kw = {
+            "centring": args.centring,
+            "level_centring": args.level_centring,
+            "interaction": args.interaction,
+        }
         if "sv" in groups:
             rows.append(run("serious violence, force", 30, 60, 78, SV, force, **kw))
         if "knife" in groups:
@@ -198,6 +207,8 @@ def main() -> None:
             old.insert(1, "centring", "fixed")
         if "code" not in old:  # rows measured before the code version was recorded
             old.insert(1, "code", "not recorded")
+        if "interaction" not in old:  # rows measured before the option existed: the default
+            old.insert(old.columns.get_loc("centring") + 1, "interaction", "iid")
         table = pd.concat([old, table], ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
