@@ -100,6 +100,18 @@ def test_test_mode_fit_forecasts_recovers_and_is_labelled(simulated, tmp_path):
     assert sorted(checks["origin"].unique()) == sorted(int(o) for o in bt.origins)
     assert len(checks) == 14 and set(checks["model"]) == {model.name}
     assert checks.groupby("origin")["statistic"].nunique().eq(7).all()
+    # the units are the cells with an offence before the first origin: the window's
+    # periods before it form the selection span, and a cell with no offence in the
+    # earlier periods outside the window must have one inside it
+    # (the panel was built with 3 test periods: its first origin is the 28th of 30)
+    first, last = (int(p) for p in panel.periods[[WINDOW + 1, -1]])
+    assert panel.selected_before == first
+    data = model.window_data(panel.context(first))
+    np.testing.assert_array_equal(data["selection_span"], np.ones(WINDOW))
+    np.testing.assert_array_equal(data["selection_needed"], panel.counts[:, 0] == 0)
+    data = model.window_data(panel.context(last))
+    np.testing.assert_array_equal(data["selection_span"], np.r_[np.ones(WINDOW - 2), 0, 0])
+    np.testing.assert_array_equal(data["selection_needed"], panel.counts[:, :3].sum(axis=1) == 0)
     # recovery: the static spatial effect is the cell's log level
     ctx = panel.context(int(panel.periods[-1]))
     idata, _, diag = model.fit(ctx)
@@ -121,6 +133,7 @@ def test_test_mode_fit_forecasts_recovers_and_is_labelled(simulated, tmp_path):
     # expected sums reproduce the window's total, and no statistic is badly off
     checks = model.checks[int(ctx.origin)]
     assert len(checks) == 7 and checks["p_value"].between(0, 1).all()
+    assert "mu_unit_selected" in idata.posterior
     mu = idata.posterior["mu_unit"].sum("unit").mean().item()
     assert mu == pytest.approx(ctx.counts[:, -WINDOW:].sum(), rel=0.02)
     assert checks["p_value"].min() > 0.01, checks

@@ -396,24 +396,118 @@ def test_totals_coordinates_are_the_same_model():
 )
 def test_every_data_container_feeds_the_density(changes):
     # A backtest swaps a compiled model's data for each origin (nutpie's with_data), which
-    # accepts only containers the density reads: an unused one fails at the second origin.
+    # accepts only containers the density or a kept variable reads: an unused one fails
+    # at the second origin. The selection span feeds only the kept mu_unit_selected.
     from pytensor.graph.traversal import ancestors
 
+    from analysis.forecast.bayesian.forecaster import KEEP
     from analysis.forecast.bayesian.model import build_model
 
     spec = ModelSpec(window=26, recent_blocks=(2, 1, 1), block_every=13, **changes)
     counts = np.random.default_rng(0).poisson(2.0, (9, 26))
-    model = build_model(
-        spec,
-        spatial_structure(grid_adjacency(3, 3)),
-        counts=counts,
-        observed=np.ones(26),
-        season=np.arange(26) % 13,
-        log_offset=np.zeros(9),
+    for span in (None, (np.arange(26) < 20).astype(float)):
+        model = build_model(
+            spec,
+            spatial_structure(grid_adjacency(3, 3)),
+            counts=counts,
+            observed=np.ones(26),
+            season=np.arange(26) % 13,
+            log_offset=np.zeros(9),
+            selection_span=span,
+        )
+        used = {v.name for v in ancestors([model.logp()])}
+        assert "selection_span" not in used  # never in the density
+        kept = [model[k] for k in KEEP if k in model.named_vars]
+        used |= {v.name for v in ancestors(model.replace_rvs_by_values(kept))}
+        data = model_data(spec, counts, np.ones(26), np.arange(26) % 13, np.zeros(9), span)
+        assert set(data) <= used, set(data) - used
+        assert ("mu_unit_selected" in model.named_vars) == (span is not None)
+
+
+def test_expected_count_over_the_selected_periods():
+    # mu_unit_selected sums each unit's expected counts over the selection span only:
+    # the whole window gives mu_unit, the newest period alone gives mu_period's last
+    # entry summed over units, and padded periods count for nothing.
+    from analysis.forecast.bayesian.model import build_model
+
+    rng = np.random.default_rng(5)
+    s = spatial_structure(grid_adjacency(3, 3))
+    w = 26
+    observed = np.r_[np.zeros(2), np.ones(w - 2)]
+    counts = rng.poisson(2.0, (9, w)) * observed.astype(int)
+    args = {"counts": counts, "observed": observed, "season": np.arange(w) % 13}
+    for changes in ({}, {"centring": "totals"}, {"likelihood": "negbin"}):
+        spec = ModelSpec(window=w, recent_blocks=(2, 1, 1), block_every=13, **changes)
+        got = []
+        for span in (np.ones(w), np.r_[np.zeros(w - 1), 1.0]):
+            m = build_model(spec, s, log_offset=np.zeros(9), selection_span=span, **args)
+            names = ("mu_unit", "mu_period", "mu_unit_selected")
+            fn = m.compile_fn(
+                m.replace_rvs_by_values([m[k] for k in names]),
+                inputs=m.value_vars,
+                on_unused_input="ignore",
+            )
+            shapes = {v.name: m.eval_rv_shapes()[v.name] for v in m.value_vars}
+            draw = np.random.default_rng(1)
+            point = {k: draw.normal(0, 0.3, [d or 0 for d in shp]) for k, shp in shapes.items()}
+            got.append(fn(point))
+        (mu_unit, _, whole), (_, mu_period, newest) = got
+        np.testing.assert_allclose(whole, mu_unit, rtol=1e-12)
+        assert newest.sum() == pytest.approx(mu_period[-1], rel=1e-12)
+
+
+def test_zero_truncated_poisson_draws():
+    from analysis.forecast.bayesian.checks import zero_truncated_poisson
+
+    rng = np.random.default_rng(0)
+    for mu in (0.05, 1.0, 6.0):
+        k = zero_truncated_poisson(np.full(200_000, mu), rng)
+        assert k.min() == 1
+        assert k.mean() == pytest.approx(mu / -np.expm1(-mu), rel=0.01)
+    assert zero_truncated_poisson(np.array([1e-20]), rng)[0] == 1
+    with pytest.raises(ValueError, match="positive"):
+        zero_truncated_poisson(np.array([0.0]), rng)
+
+
+def test_predictive_checks_condition_on_the_unit_selection():
+    # Units chosen for having an offence: with rare offences, the window (which here is
+    # the whole selection span) has no empty cell by construction. Replicates that ignore
+    # the selection flag it; replicates drawn given the selection do not. A unit whose
+    # offence is already outside the window is replicated unconditionally.
+    import arviz as az
+    import pandas as pd
+
+    from analysis.forecast.bayesian.checks import CELL_STATISTICS, posterior_predictive_checks
+
+    rng = np.random.default_rng(4)
+    n, w = 300, 10
+    rate = 0.06  # per cell and period: P(no offence in the window) = exp(-0.6) = 0.55
+    y = rng.poisson(rate, (3 * n, w))
+    y = y[y.sum(axis=1) > 0][:n]  # the selection
+    mu = np.full((2, 250, n), rate * w)
+    post = {"mu_unit": mu, "mu_period": np.full((2, 250, w), rate * n)}
+    post["mu_unit_selected"] = mu
+    idata = az.from_dict(posterior=post)
+    zero = "cells: share with no offence in the window"
+    naive = posterior_predictive_checks(idata, y, np.ones(w), rng).set_index("statistic")
+    assert naive.loc[zero, "observed"] == 0 and naive.loc[zero, "p_value"] < 0.01
+    need = np.ones(n, dtype=bool)
+    given = posterior_predictive_checks(idata, y, np.ones(w), rng, selection_needed=need)
+    given = given.set_index("statistic")
+    assert given.loc[zero, "replicated_hi90"] == 0 and given.loc[zero, "p_value"] == 1.0
+    # the busiest cell and the spread are replicated from the conditional counts too
+    # (the force-wide totals' replicates ignore the selection: with 10 periods and so
+    # rare an offence it more than doubles them, so they are not asserted here)
+    assert given.loc[list(CELL_STATISTICS), "p_value"].min() > 0.01, given
+    # with no unit needing the window, the replicates are the unconditional ones
+    free = posterior_predictive_checks(
+        idata, y, np.ones(w), np.random.default_rng(9), selection_needed=np.zeros(n, bool)
     )
-    used = {v.name for v in ancestors([model.logp()])}
-    data = model_data(spec, counts, np.ones(26), np.arange(26) % 13, np.zeros(9))
-    assert set(data) <= used, set(data) - used
+    plain = posterior_predictive_checks(idata, y, np.ones(w), np.random.default_rng(9))
+    pd.testing.assert_frame_equal(free, plain)
+    with pytest.raises(ValueError, match="mu_unit_selected"):
+        idata2 = az.from_dict(posterior={k: post[k] for k in ("mu_unit", "mu_period")})
+        posterior_predictive_checks(idata2, y, np.ones(w), rng, selection_needed=need)
 
 
 def test_predictive_checks_flag_data_the_model_cannot_produce():

@@ -141,6 +141,7 @@ def forecast_next_period(
         events=panel.events.loc[panel.events["t"] < t0, ["t", "x", "y", "unit"]],
         units=panel.units,
         neighbours=panel.neighbours,
+        selected_before=panel.selected_before,
     )
     forecaster = make_forecaster(model)
     dist: CountDistribution = forecaster.predict(ctx)

@@ -48,6 +48,10 @@ class ForecastContext:
         Binary adjacency of the units (queen).
     covariates : pandas.DataFrame, optional
         Unit covariates aligned with ``units``.
+    selected_before : int, optional
+        When the units were chosen as the cells with at least one event before this
+        period (``Panel.selected_before``); None when they were given. A model's checks
+        need it: every unit has an offence in those periods by construction.
     """
 
     counts: np.ndarray
@@ -59,6 +63,7 @@ class ForecastContext:
     units: gpd.GeoDataFrame
     neighbours: sparse.csr_matrix
     covariates: pd.DataFrame | None = None
+    selected_before: int | None = None
 
     @property
     def n_units(self) -> int:
@@ -91,6 +96,7 @@ class ForecastContext:
             units=self.units,
             neighbours=self.neighbours,
             covariates=self.covariates,
+            selected_before=self.selected_before,
         )
 
 
@@ -118,6 +124,9 @@ class Panel:
         Unit covariates.
     notes : list of str
         What was assumed when building the panel.
+    selected_before : int, optional
+        The units are the grid cells with at least one event in the periods before this
+        one (the first origin); None when the units were given.
     """
 
     calendar: PeriodCalendar
@@ -129,6 +138,7 @@ class Panel:
     neighbours: sparse.csr_matrix
     covariates: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    selected_before: int | None = None
 
     def t_of(self, period: int) -> float:
         """Return the first day of a period in days since the anchor."""
@@ -157,6 +167,7 @@ class Panel:
             units=self.units,
             neighbours=self.neighbours,
             covariates=self.covariates,
+            selected_before=self.selected_before,
         )
 
     def observed(self, origin: int) -> np.ndarray:
@@ -249,6 +260,7 @@ def build_panel(
     ev = ev.loc[ev["period"] >= p_first]
     t_first_origin = float(first_origin * calendar.days)
 
+    selected = units is None
     if units is None:
         if area is None:
             hull = gpd.GeoSeries(gpd.points_from_xy(ev["x"], ev["y"]), crs=crs).union_all()
@@ -283,6 +295,7 @@ def build_panel(
         events=ev[["t", "x", "y", "unit", "period"]].reset_index(drop=True),
         neighbours=adjacency.to_sparse(),
         notes=notes,
+        selected_before=int(first_origin) if selected else None,
     )
 
 

@@ -15,6 +15,17 @@ replicates are drawn separately, so statistics that mix cells and periods are no
 offered. The negative binomial's sums are not negative binomial; its checks are not
 built and are refused.
 
+Where the units were chosen as the cells with an offence before the first origin (the
+backtest's and the monthly forecast's grid cells), a unit with no offence in those periods
+outside the window must have one inside it: its replicate is drawn given that, the count
+in the window's selected periods from a zero-truncated Poisson (mean
+``mu_unit_selected``), the rest of the window's from a Poisson. Without that, the share of
+cells with no offence in the window would be 0 by construction and flag the selection
+rule, not the model. The force-wide totals' replicates ignore the selection: it adds
+about one offence, spread over the window's periods, to each unit whose expected count in
+the span is well below one, which is small beside a force-wide total over a long window
+(not over a short one of a rare offence).
+
 The p-value is two-sided, ``2 min(P(T_rep > T_obs) + P(T_rep = T_obs) / 2, ...)``: small
 values say the model rarely produces data like the observed in that respect. Checks use
 the data the model was fitted to, so they are conservative (a model can fit its own
@@ -28,10 +39,31 @@ from collections.abc import Callable
 import arviz as az
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis.forecast.bayesian.predictive import kept_draws, thinned_draws
 
-__all__ = ["CELL_STATISTICS", "PERIOD_STATISTICS", "posterior_predictive_checks"]
+__all__ = [
+    "CELL_STATISTICS",
+    "PERIOD_STATISTICS",
+    "posterior_predictive_checks",
+    "zero_truncated_poisson",
+]
+
+
+def zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw Poisson counts of the given means conditioned on being at least 1.
+
+    By inversion: ``u`` uniform between ``P(0)`` and 1, then the Poisson quantile of ``u``
+    (``mean`` must be positive).
+    """
+    mu = np.asarray(mean, dtype=float)
+    if np.any(mu <= 0):
+        raise ValueError("a zero-truncated Poisson needs positive means")
+    p0 = np.exp(-mu)
+    u = p0 + -np.expm1(-mu) * rng.uniform(size=mu.shape)
+    k = stats.poisson.ppf(u, mu)
+    return np.where(np.isfinite(k), np.maximum(k, 1.0), 1.0)  # u rounded to 1: mean ~ 0
 
 
 def _dispersion(y: np.ndarray) -> np.ndarray:
@@ -101,6 +133,7 @@ def posterior_predictive_checks(
     *,
     likelihood: str = "poisson",
     n_draws: int = 1000,
+    selection_needed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Compare statistics of the fitted window with their posterior predictive.
 
@@ -118,6 +151,10 @@ def posterior_predictive_checks(
         The model's likelihood; only ``"poisson"`` is supported.
     n_draws : int
         Posterior draws used (evenly thinned), one replicate each.
+    selection_needed : numpy.ndarray, optional
+        ``(n_units,)`` True for units whose selection requires an offence in the window's
+        selected periods (see the module docstring); the fit must then hold
+        ``mu_unit_selected``.
 
     Returns
     -------
@@ -142,7 +179,17 @@ def posterior_predictive_checks(
     y_unit = y[:, seen].sum(axis=1)
     y_period = y[:, seen].sum(axis=0)
     keep = thinned_draws(idata, n_draws)
-    rep_unit = rng.poisson(kept_draws(idata, "mu_unit", keep))
+    mu_unit = kept_draws(idata, "mu_unit", keep)
+    if selection_needed is not None and np.any(selection_needed):
+        if "mu_unit_selected" not in post:
+            raise ValueError("a selection was given but the fit did not keep mu_unit_selected")
+        need = np.asarray(selection_needed, dtype=bool)
+        mu_sel = kept_draws(idata, "mu_unit_selected", keep)
+        rest = np.clip(mu_unit - mu_sel, 0.0, None)
+        rep_unit = rng.poisson(np.where(need, rest, mu_unit))
+        rep_unit[:, need] += zero_truncated_poisson(mu_sel[:, need], rng).astype(np.int64)
+    else:
+        rep_unit = rng.poisson(mu_unit)
     rep_period = rng.poisson(kept_draws(idata, "mu_period", keep)[:, seen])
     rows = [_row(k, float(f(y_unit)), f(rep_unit)) for k, f in CELL_STATISTICS.items()]
     rows += [_row(k, float(f(y_period)), f(rep_period)) for k, f in PERIOD_STATISTICS.items()]

@@ -57,6 +57,7 @@ KEEP = (
     "beta",
     "mu_unit",
     "mu_period",
+    "mu_unit_selected",
 )
 _SPEC_FIELDS = {f.name for f in fields(ModelSpec)}
 _SAMPLER_FIELDS = {f.name for f in fields(SamplerSettings)}
@@ -161,13 +162,26 @@ class BayesianForecaster(Forecaster):
         return self._cache[key]  # type: ignore[return-value]
 
     def window_data(self, ctx: ForecastContext) -> dict[str, np.ndarray]:
-        """Return the window's counts, mask, seasons and offsets for ``ctx``."""
+        """Return the window's counts, mask, seasons and offsets for ``ctx``.
+
+        When the units were chosen by having an offence before ``ctx.selected_before``,
+        also ``selection_span`` (the window's periods before it) and ``selection_needed``
+        (the units with no offence in the earlier periods outside the window, whose
+        offence must then fall in the window), for the posterior predictive checks;
+        otherwise both are None.
+        """
         w = self.spec.window
         recent = ctx.counts[:, -w:]
         pad = w - recent.shape[1]
         counts = np.pad(recent, ((0, 0), (pad, 0)))
         observed = np.r_[np.zeros(pad), np.ones(recent.shape[1])]
         periods = np.arange(ctx.origin - w, ctx.origin)
+        span = needed = None
+        if ctx.selected_before is not None:
+            span = (periods < ctx.selected_before).astype(float) * observed
+            before = ctx.periods[: ctx.n_history - recent.shape[1]]
+            earlier = ctx.counts[:, : before.size][:, before < ctx.selected_before]
+            needed = earlier.sum(axis=1) == 0
         if self.spec.offset == "area":
             log_offset = np.log(ctx.units["area_km2"].to_numpy(dtype=float))
         else:
@@ -184,6 +198,8 @@ class BayesianForecaster(Forecaster):
             "season": season_of(periods),
             "log_offset": log_offset,
             "covariates": covariates,  # type: ignore[dict-item]
+            "selection_span": span,  # type: ignore[dict-item]
+            "selection_needed": needed,  # type: ignore[dict-item]
         }
 
     def fit(self, ctx: ForecastContext) -> tuple[object, dict[str, np.ndarray], object]:
@@ -196,9 +212,10 @@ class BayesianForecaster(Forecaster):
         """
         structure = self._structure(ctx)
         data = self.window_data(ctx)
-        key = ("model", structure.key, self.spec, self.settings.sampler)
+        span = data["selection_span"]
+        key = ("model", structure.key, self.spec, self.settings.sampler, span is not None)
         values = model_data(
-            self.spec, data["counts"], data["observed"], data["season"], data["log_offset"]
+            self.spec, data["counts"], data["observed"], data["season"], data["log_offset"], span
         )
         if data["observed"].sum() < self.spec.window / 2:
             log.warning(
@@ -209,7 +226,11 @@ class BayesianForecaster(Forecaster):
                 int(data["observed"].sum()),
             )
         if key not in self._cache:
-            model = build_model(self.spec, structure, **data)
+            model = build_model(
+                self.spec,
+                structure,
+                **{k: v for k, v in data.items() if k != "selection_needed"},
+            )
             self._cache[key] = (model, None)
             fresh = None
         else:
@@ -293,6 +314,7 @@ class BayesianForecaster(Forecaster):
                 data["counts"],
                 data["observed"],
                 np.random.default_rng([self.seed, int(ctx.origin), 1]),
+                selection_needed=data["selection_needed"],
             )
         rng = np.random.default_rng([self.seed, int(ctx.origin)])
         return next_period_rates(

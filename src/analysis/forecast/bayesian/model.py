@@ -259,6 +259,7 @@ def build_model(
     season: np.ndarray,
     log_offset: np.ndarray,
     covariates: np.ndarray | None = None,
+    selection_span: np.ndarray | None = None,
 ) -> pm.Model:
     """Build the PyMC model of ``spec`` for one window of counts.
 
@@ -278,6 +279,11 @@ def build_model(
         ``(n_units,)`` log offset.
     covariates : numpy.ndarray, optional
         ``(n_units, n_covariates)`` standardised covariates.
+    selection_span : numpy.ndarray, optional
+        ``(window,)`` 1 for the periods in which every unit was required to have an
+        offence (the units were chosen that way); the model then also keeps each unit's
+        expected count over them, ``mu_unit_selected``, for the posterior predictive
+        checks. Never enters the density.
 
     Returns
     -------
@@ -297,7 +303,7 @@ def build_model(
     if use_level:
         coords["step"] = np.arange(n_blocks - 1)
         coords["block"] = np.arange(n_blocks)
-    data = model_data(spec, counts, observed, season, log_offset)
+    data = model_data(spec, counts, observed, season, log_offset, selection_span)
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in data.items()}
         if spec.centring == "totals":
@@ -312,7 +318,7 @@ def build_model(
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
         else:
-            _expected_sums(*_block_terms(d, unit, period, level, index), index)
+            _expected_sums(d, *_block_terms(d, unit, period, level, index), index)
             eta = unit[:, None] + period[None, :] + level[:, index]
             _negbin(d["counts"], d["observed"], eta)
     return model
@@ -324,11 +330,13 @@ def model_data(
     observed: np.ndarray,
     season: np.ndarray,
     log_offset: np.ndarray,
+    selection_span: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Return the values of a model's data containers for one window.
 
     The Poisson model sees count sums per unit, per period and per unit and block; the
-    negative binomial sees every count.
+    negative binomial sees every count. ``selection_span`` (see :func:`build_model`) is
+    kept, masked to the observed periods, when given.
     """
     obs = observed.astype(float)
     y = counts.astype(float) * obs[None, :]
@@ -337,6 +345,8 @@ def model_data(
         "season": np.asarray(season, dtype=np.int64),
         "centre": np.asarray(_centre(counts, observed, log_offset)),
     }
+    if selection_span is not None:
+        out["selection_span"] = np.asarray(selection_span, dtype=float) * obs
     blocks = block_index(spec, counts.shape[1])
     n_blocks = int(blocks.max()) + 1
     onehot = np.eye(n_blocks)[blocks]
@@ -692,7 +702,7 @@ def _totals_model(
     fit = fit - pt.sum(log_s * pt.sum(d["y_block"], axis=0))
     fit = fit + pt.sum(m * d["y_period"] - pt.exp(m) * d["observed"])
     pm.Potential("loglik", fit)
-    _expected_sums(*_block_terms(d, unit, m - log_s[index], level, index), index)
+    _expected_sums(d, *_block_terms(d, unit, m - log_s[index], level, index), index)
 
 
 def _unit_terms(
@@ -757,6 +767,7 @@ def _block_terms(
 
 
 def _expected_sums(
+    d: dict[str, pt.TensorVariable],
     per_block: pt.TensorVariable,
     weight: pt.TensorVariable,
     exposure: pt.TensorVariable,
@@ -765,12 +776,17 @@ def _expected_sums(
     """Add each unit's and each period's expected count over the window (Deterministics).
 
     From the factors of :func:`_block_terms` (padded periods excluded): ``mu_unit[i] =
-    sum_t mu[i, t]`` and ``mu_period[t] = sum_i mu[i, t]``, ``O(n_units * n_blocks)``.
-    They are the means of the replicated data in the posterior predictive checks
-    (:mod:`.checks`); nothing in the density uses them.
+    sum_t mu[i, t]`` and ``mu_period[t] = sum_i mu[i, t]``, ``O(n_units * n_blocks)``,
+    and, when the model has a ``selection_span``, ``mu_unit_selected[i]``, the sum over
+    those periods only. They are the means of the replicated data in the posterior
+    predictive checks (:mod:`.checks`); nothing in the density uses them.
     """
     pm.Deterministic("mu_period", weight * pt.sum(per_block, axis=0)[blocks], dims="period")
     pm.Deterministic("mu_unit", pt.dot(per_block, exposure), dims="unit")
+    if "selection_span" in d:
+        onehot = np.eye(int(blocks.max()) + 1)[blocks]
+        selected = pt.dot(weight * d["selection_span"], onehot)
+        pm.Deterministic("mu_unit_selected", pt.dot(per_block, selected), dims="unit")
 
 
 def _poisson(
@@ -789,7 +805,7 @@ def _poisson(
     fit = fit + pt.sum(level * d["y_block"])
     expected = pt.sum(per_block * exposure[None, :])
     pm.Potential("loglik", fit - expected)
-    _expected_sums(per_block, weight, exposure, blocks)
+    _expected_sums(d, per_block, weight, exposure, blocks)
 
 
 def _centre(counts: np.ndarray, observed: np.ndarray, log_offset: np.ndarray) -> float:
