@@ -175,6 +175,7 @@ def main() -> None:
     ap.add_argument("--centring", default="fixed", help="force: the model's coordinates")
     ap.add_argument("--draws", type=int, default=None, help="force: draws per chain")
     ap.add_argument("--tune", type=int, default=None, help="force: warm-up steps per chain")
+    ap.add_argument("--target-accept", type=float, default=None, help="force: NUTS target")
     ap.add_argument(
         "--level-centring", default="non-centred", help="force: the local levels' coordinates"
     )
@@ -194,7 +195,10 @@ def main() -> None:
     if args.which == "force":
         groups = args.groups.split(",")
         force = SamplerSettings(
-            check=False, draws=args.draws or default.draws, tune=args.tune or default.tune
+            check=False,
+            draws=args.draws or default.draws,
+            tune=args.tune or default.tune,
+            target_accept=args.target_accept or default.target_accept,
         )
         kw = {
             "centring": args.centring,
