@@ -112,6 +112,22 @@ def test_test_mode_fit_forecasts_recovers_and_is_labelled(simulated, tmp_path):
     data = model.window_data(panel.context(last))
     np.testing.assert_array_equal(data["selection_span"], np.r_[np.ones(WINDOW - 2), 0, 0])
     np.testing.assert_array_equal(data["selection_needed"], panel.counts[:, :3].sum(axis=1) == 0)
+    # a monthly forecast: the period before the origin is incomplete at the cut-off, so
+    # the counts leave it out; it is masked in the window (whose columns keep their
+    # periods: the last counts are the second-last column), and its events still count
+    # for the selection
+    from dataclasses import replace
+
+    ctx = panel.context(last)
+    monthly = replace(ctx, counts=ctx.counts[:, :-1], periods=ctx.periods[:-1])
+    monthly = replace(monthly, selected_before=last)
+    data = model.window_data(monthly)
+    np.testing.assert_array_equal(data["observed"], np.r_[np.ones(WINDOW - 1), 0.0])
+    np.testing.assert_array_equal(data["counts"][:, :-1], ctx.counts[:, -WINDOW:-1])
+    np.testing.assert_array_equal(data["counts"][:, -1], 0)
+    np.testing.assert_array_equal(data["season"], (np.arange(last - WINDOW, last)) % 13)
+    outside = ctx.counts[:, :-WINDOW].sum(axis=1) + ctx.counts[:, -1]
+    np.testing.assert_array_equal(data["selection_needed"], outside == 0)
     # recovery: the static spatial effect is the cell's log level
     ctx = panel.context(int(panel.periods[-1]))
     idata, _, diag = model.fit(ctx)

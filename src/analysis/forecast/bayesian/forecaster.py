@@ -2,7 +2,8 @@
 
 :class:`BayesianForecaster` takes a :class:`ModelSpec` and :class:`SamplerSettings` by
 parameter (the registry's ``bayes:spatial=icar,interaction=icar,...``). At each origin it
-fits the last ``window`` periods before the origin (earlier periods padded and masked), checks
+fits the last ``window`` periods before the origin (periods without counts, before the data
+or incomplete at a monthly forecast's cut-off, padded and masked), checks
 convergence (raising :class:`ConvergenceError` unless in test mode) and returns the posterior
 predictive of the origin period as a :class:`MixtureCountDistribution`. The compiled model
 is reused across origins of the same units, as only the data change.
@@ -164,24 +165,37 @@ class BayesianForecaster(Forecaster):
     def window_data(self, ctx: ForecastContext) -> dict[str, np.ndarray]:
         """Return the window's counts, mask, seasons and offsets for ``ctx``.
 
+        The window is the ``window`` periods before the origin, placed by
+        ``ctx.periods``: a period the context has no counts for is masked.
+
         When the units were chosen by having an offence before ``ctx.selected_before``,
         also ``selection_span`` (the window's periods before it) and ``selection_needed``
-        (the units with no offence in the earlier periods outside the window, whose
-        offence must then fall in the window), for the posterior predictive checks;
-        otherwise both are None.
+        (the units with no offence before it outside the window's periods, whose offence
+        must then fall in the window), for the posterior predictive checks; otherwise
+        both are None.
         """
         w = self.spec.window
-        recent = ctx.counts[:, -w:]
-        pad = w - recent.shape[1]
-        counts = np.pad(recent, ((0, 0), (pad, 0)))
-        observed = np.r_[np.zeros(pad), np.ones(recent.shape[1])]
+        # Each column is the window's period ``origin - w + j``: periods without counts
+        # (before the data, or an incomplete period at the data's cut-off just before a
+        # monthly forecast's origin) are 0 and masked out of the likelihood.
         periods = np.arange(ctx.origin - w, ctx.origin)
+        pos = np.asarray(ctx.periods) - periods[0]
+        have = (pos >= 0) & (pos < w)
+        counts = np.zeros((ctx.n_units, w), dtype=ctx.counts.dtype)
+        counts[:, pos[have]] = ctx.counts[:, have]
+        observed = np.zeros(w)
+        observed[pos[have]] = 1.0
         span = needed = None
         if ctx.selected_before is not None:
             span = (periods < ctx.selected_before).astype(float) * observed
-            before = ctx.periods[: ctx.n_history - recent.shape[1]]
-            earlier = ctx.counts[:, : before.size][:, before < ctx.selected_before]
-            needed = earlier.sum(axis=1) == 0
+            # From the events, not the counts: the selection also saw periods the counts
+            # leave out (an incomplete period at the data's cut-off).
+            ev = ctx.events
+            period = np.floor(ev["t"].to_numpy() / ctx.horizon).astype(np.int64)
+            inside = np.isin(period, periods[observed > 0])
+            outside = (period < ctx.selected_before) & ~inside & (ev["unit"].to_numpy() >= 0)
+            seen = np.bincount(ev["unit"].to_numpy()[outside], minlength=ctx.n_units)
+            needed = seen == 0
         if self.spec.offset == "area":
             log_offset = np.log(ctx.units["area_km2"].to_numpy(dtype=float))
         else:
@@ -285,7 +299,7 @@ class BayesianForecaster(Forecaster):
         settings: SamplerSettings,
         padded: int,
     ) -> dict[str, object]:
-        """Return one row of the fit log (``padded``: empty periods before the data)."""
+        """Return one row of the fit log (``padded``: window periods without counts)."""
         return {
             "model": self.name,
             "origin": int(ctx.origin),
