@@ -216,3 +216,13 @@ def test_backtest_refuses_degree_target(tmp_path, capsys):
     )
     assert code == 2
     assert "metre" in capsys.readouterr().err
+
+
+def test_context_period_of_matches_the_calendar(panel):
+    origin = int(panel.periods[-2])
+    ctx = panel.context(origin)
+    for c in (ctx, ctx.earlier(3)):
+        past = panel.events.loc[panel.events["t"] < c.t0]
+        np.testing.assert_array_equal(c.period_of(past["t"].to_numpy()), past["period"])
+        edges = c.period_of(np.array([c.t0 - 1e-9, c.t0]))
+        np.testing.assert_array_equal(edges, [c.origin - 1, c.origin])

@@ -75,6 +75,15 @@ class ForecastContext:
         """Number of past periods available."""
         return self.counts.shape[1]
 
+    def period_of(self, t: np.ndarray) -> np.ndarray:
+        """Return the calendar period index of each time ``t`` (days since the anchor).
+
+        Counted from the origin's first day ``t0``, so it does not assume that period 0
+        starts at day 0.
+        """
+        steps = np.floor((np.asarray(t, dtype=float) - self.t0) / self.horizon)
+        return self.origin + steps.astype(np.int64)
+
     def earlier(self, k: int) -> ForecastContext:
         """Return the context at the origin ``k`` periods earlier (for pseudo-origins).
 

@@ -191,7 +191,7 @@ class BayesianForecaster(Forecaster):
             # From the events, not the counts: the selection also saw periods the counts
             # leave out (an incomplete period at the data's cut-off).
             ev = ctx.events
-            period = np.floor(ev["t"].to_numpy() / ctx.horizon).astype(np.int64)
+            period = ctx.period_of(ev["t"].to_numpy())
             inside = np.isin(period, periods[observed > 0])
             outside = (period < ctx.selected_before) & ~inside & (ev["unit"].to_numpy() >= 0)
             seen = np.bincount(ev["unit"].to_numpy()[outside], minlength=ctx.n_units)

@@ -348,8 +348,7 @@ def model_data(
     if selection_span is not None:
         out["selection_span"] = np.asarray(selection_span, dtype=float) * obs
     blocks = block_index(spec, counts.shape[1])
-    n_blocks = int(blocks.max()) + 1
-    onehot = np.eye(n_blocks)[blocks]
+    onehot = _block_onehot(blocks)
     y_block = y @ onehot
     seen_block = obs @ onehot
     gap = _block_gaps(blocks)
@@ -746,6 +745,11 @@ def _levels(
     return pt.zeros((s.n_units, 1)), np.zeros(blocks.size, dtype=np.int64)
 
 
+def _block_onehot(blocks: np.ndarray) -> np.ndarray:
+    """Return the ``(window, n_blocks)`` indicator of each period's block."""
+    return np.eye(int(blocks.max()) + 1)[blocks]
+
+
 def _block_terms(
     d: dict[str, pt.TensorVariable],
     unit: pt.TensorVariable,
@@ -760,7 +764,7 @@ def _block_terms(
     and ``exposure[k]``, the sum of ``weight`` over block ``k``; so ``mu[i, t] =
     per_block[i, block(t)] * weight[t]`` without forming the ``(n_units, window)`` array.
     """
-    onehot = np.eye(int(blocks.max()) + 1)[blocks]
+    onehot = _block_onehot(blocks)
     per_block = pt.exp(unit[:, None] + level)
     weight = pt.exp(period) * d["observed"]
     return per_block, weight, pt.dot(weight, onehot)
@@ -784,8 +788,7 @@ def _expected_sums(
     pm.Deterministic("mu_period", weight * pt.sum(per_block, axis=0)[blocks], dims="period")
     pm.Deterministic("mu_unit", pt.dot(per_block, exposure), dims="unit")
     if "selection_span" in d:
-        onehot = np.eye(int(blocks.max()) + 1)[blocks]
-        selected = pt.dot(weight * d["selection_span"], onehot)
+        selected = pt.dot(weight * d["selection_span"], _block_onehot(blocks))
         pm.Deterministic("mu_unit_selected", pt.dot(per_block, selected), dims="unit")
 
 
