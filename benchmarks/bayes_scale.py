@@ -26,6 +26,7 @@ import argparse
 import functools
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,8 @@ def run(
         "mean_count": float(counts.mean()),
         "chains": settings.chains,
         "draws": settings.draws,
+        "draws_used": diag.draws,
+        "min_draws": settings.min_draws,
         "tune": settings.tune,
         "target_accept": settings.target_accept,
         "structure_s": structure_s,
@@ -179,6 +182,9 @@ def main() -> None:
     ap.add_argument("--tune", type=int, default=None, help="force: warm-up steps per chain")
     ap.add_argument("--target-accept", type=float, default=None, help="force: NUTS target")
     ap.add_argument(
+        "--no-checkpoints", action="store_true", help="force: every draw (no early stop)"
+    )
+    ap.add_argument(
         "--level-centring", default="non-centred", help="force: the local levels' coordinates"
     )
     ap.add_argument(
@@ -201,6 +207,8 @@ def main() -> None:
             tune=args.tune or default.tune,
             target_accept=args.target_accept or default.target_accept,
         )
+        if args.no_checkpoints:
+            force = replace(force, min_draws=force.draws)
         kw = {
             "centring": args.centring,
             "level_centring": args.level_centring,
@@ -237,6 +245,10 @@ def main() -> None:
             old.insert(1, "centring", "fixed")
         if "code" not in old:  # rows measured before the code version was recorded
             old.insert(1, "code", "not recorded")
+        if "draws_used" not in old:  # rows measured before checkpoints: every draw
+            at = old.columns.get_loc("draws") + 1
+            old.insert(at, "draws_used", old["draws"])
+            old.insert(at + 1, "min_draws", old["draws"])
         if "interaction" not in old:  # rows measured before the option existed: the default
             old.insert(old.columns.get_loc("centring") + 1, "interaction", "iid")
         table = pd.concat([old, table], ignore_index=True)

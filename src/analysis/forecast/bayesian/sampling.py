@@ -7,6 +7,16 @@ hyperparameters have R-hat above ``max_rhat``, bulk or tail ESS below ``min_ess`
 latent fields have R-hat above ``max_rhat_latent``, or with more than ``max_divergences``
 divergences raises :class:`ConvergenceError`, naming what failed. The checks can be turned
 off only by an explicit test mode.
+
+With nutpie, sampling stops at the first checkpoint where the draws
+so far pass every check (a sequential stopping rule on the effective sample size, as in
+Gong and Flegal 2016 and Vats, Flegal and Jones 2019): the chains run to at most
+``draws`` kept draws each, and at ``min_draws``, ``min_draws + checkpoint_every``, ...
+the first that many draws of every chain are diagnosed. The result is the first ``n``
+draws of each chain, so it depends on the seed alone, not on when the draws were
+inspected: a checkpoint reached between two looks is evaluated in order, and one the
+chains finished before a look is evaluated on the finished trace. A checkpoint with more
+divergences than allowed also stops (the fit fails, and more draws cannot mend it).
 """
 
 from __future__ import annotations
@@ -48,9 +58,14 @@ class SamplerSettings:
     sampler : {"nutpie", "pymc"}
         nutpie (Rust NUTS on a numba-compiled model) or PyMC's own NUTS.
     draws, tune, chains : int
-        Kept draws and warm-up iterations per chain, and the number of chains.
+        Kept draws (at most, with checkpoints) and warm-up iterations per chain, and the
+        number of chains.
+    min_draws, checkpoint_every : int
+        First checkpoint and the draws between checkpoints (nutpie only);
+        ``min_draws >= draws`` turns checkpoints off (test mode's 200 draws have none).
     cores : int
-        Chains run at once.
+        Chains run at once (with checkpoints every chain runs at once, so that they
+        reach each checkpoint together; the operating system shares the cores).
     target_accept : float
         Step-size adaptation target.
     low_rank_mass_matrix : bool
@@ -65,6 +80,8 @@ class SamplerSettings:
     draws: int = 3500
     tune: int = 1000
     chains: int = 4
+    min_draws: int = 1000
+    checkpoint_every: int = 500
     cores: int = 2
     target_accept: float = 0.95
     low_rank_mass_matrix: bool = False
@@ -92,6 +109,8 @@ class Diagnostics:
         Share of draws that hit the maximum tree depth (nutpie) or ``nan``.
     mean_steps : float
         Mean leapfrog steps per draw (gradient evaluations).
+    draws : int
+        Kept draws per chain.
     seconds : dict of str to float
         ``compile`` and ``sample`` wall time.
     failures : list of str
@@ -103,6 +122,7 @@ class Diagnostics:
     bfmi: list[float]
     max_tree_depth_share: float
     mean_steps: float
+    draws: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -167,18 +187,20 @@ def sample(
             seconds["compile"] = time.perf_counter() - start
         run = compiled.with_data(**data) if data else compiled
         start = time.perf_counter()
-        idata = nutpie.sample(
-            run,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=settings.cores,
-            seed=seed,
-            target_accept=settings.target_accept,
-            low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
-            progress_bar=False,
-            save_warmup=False,
-        )
+        kwargs = {
+            "draws": settings.draws,
+            "tune": settings.tune,
+            "chains": settings.chains,
+            "seed": seed,
+            "target_accept": settings.target_accept,
+            "low_rank_modified_mass_matrix": settings.low_rank_mass_matrix,
+            "progress_bar": False,
+            "save_warmup": False,
+        }
+        if checkpoints(settings):
+            idata = _sample_with_checkpoints(run, settings, kwargs)
+        else:
+            idata = nutpie.sample(run, cores=settings.cores, **kwargs)
         seconds["sample"] = time.perf_counter() - start
         return idata, compiled, seconds
     if settings.sampler != "pymc":
@@ -200,6 +222,76 @@ def sample(
         )
         seconds["sample"] = time.perf_counter() - start
     return idata, None, seconds
+
+
+def checkpoints(settings: SamplerSettings) -> list[int]:
+    """Return the draws per chain at which a fit is checked before ``draws`` (may be none).
+
+    Only nutpie stops early.
+    """
+    if settings.sampler != "nutpie":
+        return []
+    step = max(int(settings.checkpoint_every), 1)
+    return list(range(int(settings.min_draws), int(settings.draws), step))
+
+
+def _complete_draws(idata: az.InferenceData) -> int:
+    """Return the number of draws every chain of a (partial) nutpie trace has."""
+    if "sample_stats" not in idata or "energy" not in idata.sample_stats:
+        return 0
+    energy = idata.sample_stats["energy"].values
+    if energy.size == 0:
+        return 0
+    return int(np.isfinite(energy).sum(axis=1).min())
+
+
+def _first_passing(
+    idata: az.InferenceData, settings: SamplerSettings, pending: list[int]
+) -> int | None:
+    """Check the pending checkpoints the trace has reached, in order (popping them).
+
+    Returns the first that passes every check or has too many divergences, else None.
+    """
+    done = _complete_draws(idata)
+    while pending and pending[0] <= done:
+        n = pending.pop(0)
+        diag = diagnose(idata.isel(draw=slice(0, n)), settings)
+        log.info("checkpoint at %d draws per chain: %s", n, "; ".join(diag.failures) or "pass")
+        if diag.converged or diag.divergences > settings.max_divergences:
+            return n
+    return None
+
+
+def _sample_with_checkpoints(
+    run: object, settings: SamplerSettings, kwargs: dict[str, object]
+) -> az.InferenceData:
+    """Sample with nutpie in the background and stop at the first passing checkpoint.
+
+    The trace is looked at when the next checkpoint is expected (from the draw rate so
+    far, between 1 and 60 seconds apart); the result is the first ``n`` draws of every
+    chain, ``n`` the first checkpoint that passes, or every draw when none does.
+    """
+    import nutpie
+
+    pending = checkpoints(settings)
+    sampler = nutpie.sample(run, cores=settings.chains, blocking=False, **kwargs)
+    last, last_t, wait = 0, time.perf_counter(), 5.0
+    while pending:
+        time.sleep(wait)
+        trace = sampler.inspect()
+        stop = _first_passing(trace, settings, pending)
+        if stop is not None:
+            return sampler.abort().isel(draw=slice(0, stop))
+        done, now = _complete_draws(trace), time.perf_counter()
+        if done >= settings.draws:
+            break
+        if pending and done > last:
+            rate = (done - last) / (now - last_t)
+            wait = float(np.clip((pending[0] - done) / rate, 1.0, 60.0))
+        last, last_t = done, now
+    idata = sampler.wait()
+    stop = _first_passing(idata, settings, pending)
+    return idata if stop is None else idata.isel(draw=slice(0, stop))
 
 
 def diagnose(idata: az.InferenceData, settings: SamplerSettings) -> Diagnostics:
@@ -267,5 +359,6 @@ def diagnose(idata: az.InferenceData, settings: SamplerSettings) -> Diagnostics:
         bfmi=bfmi,
         max_tree_depth_share=depth,
         mean_steps=steps,
+        draws=int(post.sizes.get("draw", 0)),
         failures=failures,
     )
