@@ -64,9 +64,19 @@ class RevealingSampler:
     """Stands in for nutpie's background sampler: reveals a finished trace step by step."""
 
     def __init__(self, trace, steps: list[int]) -> None:
-        self.trace, self.steps, self.looks, self.aborted = trace, list(steps), 0, False
+        self.trace, self.steps, self.looks = trace, list(steps), 0
+        self.aborted = self.paused = False
+
+    def pause(self) -> None:
+        assert not self.paused
+        self.paused = True
+
+    def resume(self) -> None:
+        assert self.paused
+        self.paused = False
 
     def inspect(self):
+        assert self.paused  # the trace is copied and checked with the chains paused
         done = self.steps[self.looks]
         self.looks += 1
         partial = self.trace.copy()
