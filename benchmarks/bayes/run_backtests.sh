@@ -2,7 +2,8 @@
 # Backtests of the default Bayesian model against every baseline, on the same 13 origins
 # as benchmarks/leaderboards/ (run from the repository root after `make setup`).
 # About 10-30 minutes per data set on 2 cores (cincinnati_variants about 30).
-# Usage: run_backtests.sh [knife|sv|sv_fast|sv_icar|cincinnati|cincinnati_variants]...
+# Usage: run_backtests.sh [knife|sv|sv_fast|sv_icar|cincinnati|cincinnati_variants|
+#   cincinnati_checks]...
 # Cincinnati has three years: its first origin has 27 periods of history, so the model is
 # fitted to the last 26 (the default window of 78 would pad 51 empty periods).
 set -euo pipefail
@@ -57,6 +58,16 @@ for which in "${@:-knife cincinnati sv}"; do
         --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
         --target-crs EPSG:32616 --cell-area 1 "${COMMON[@]}" --models "${MODELS/bayes/$V}" \
         --out $OUT/cincinnati_burglary_variants ;;
+    cincinnati_checks)
+      # Posterior predictive checks under both likelihoods on the newest origins of the
+      # Cincinnati file (the same window as `cincinnati`): the Poisson default and the
+      # negative binomial, whose checks replicate each sum by moment matching. Three
+      # origins, for the checks (predictive_checks.csv), not a leaderboard.
+      V="bayes:window=26,bayes:window=26,likelihood=negbin"
+      $A backtest data/external/cincinnati_burglary_2016-2018.csv.gz \
+        --time-col offense_date --lon-col longitude --lat-col latitude --id-col incident_no \
+        --target-crs EPSG:32616 --cell-area 1 --period-days 28 --quiet --as-of 2026-11-24 \
+        --test-periods 3 --models "ewma,$V" --out $OUT/cincinnati_burglary_checks ;;
     *) echo "unknown data set $which" >&2; exit 2 ;;
   esac
 done

@@ -456,17 +456,22 @@ def test_expected_count_over_the_selected_periods():
         assert newest.sum() == pytest.approx(mu_period[-1], rel=1e-12)
 
 
-def test_zero_truncated_poisson_draws():
-    from analysis.forecast.bayesian.checks import zero_truncated_poisson
+def test_zero_truncated_draws():
+    from analysis.forecast.bayesian.checks import zero_truncated
 
     rng = np.random.default_rng(0)
     for mu in (0.05, 1.0, 6.0):
-        k = zero_truncated_poisson(np.full(200_000, mu), rng)
+        k = zero_truncated(np.full(200_000, mu), rng)
         assert k.min() == 1
         assert k.mean() == pytest.approx(mu / -np.expm1(-mu), rel=0.01)
-    assert zero_truncated_poisson(np.array([1e-20]), rng)[0] == 1
+        # negative binomial of size 0.7: P(0) = (r / (r + mu)) ** r
+        r = 0.7
+        k = zero_truncated(np.full(200_000, mu), rng, np.full(200_000, r))
+        assert k.min() == 1
+        assert k.mean() == pytest.approx(mu / (1 - (r / (r + mu)) ** r), rel=0.015)
+    assert zero_truncated(np.array([1e-20]), rng)[0] == 1
     with pytest.raises(ValueError, match="positive"):
-        zero_truncated_poisson(np.array([0.0]), rng)
+        zero_truncated(np.array([0.0]), rng)
 
 
 def test_predictive_checks_condition_on_the_unit_selection():
@@ -526,7 +531,9 @@ def test_predictive_checks_flag_data_the_model_cannot_produce():
     bad = posterior_predictive_checks(idata, hot, np.ones(w), rng).set_index("statistic")
     assert bad.loc["cells: variance / mean of window totals", "p_value"] < 0.01
     assert bad.loc["cells: share of offences in the busiest 5%", "p_value"] < 0.01
-    with pytest.raises(ValueError, match="Poisson"):
+    with pytest.raises(ValueError, match="poisson or negbin"):
+        posterior_predictive_checks(idata, same, np.ones(w), rng, likelihood="zip")
+    with pytest.raises(ValueError, match="mu2_unit"):
         posterior_predictive_checks(idata, same, np.ones(w), rng, likelihood="negbin")
 
 

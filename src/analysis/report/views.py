@@ -241,7 +241,7 @@ def predictive_checks(fc: NextPeriodForecast) -> pd.DataFrame | Markdown:
     """The posterior predictive checks of the fitted window, or why there are none."""
     if fc.checks is None:
         return Markdown(
-            f"No posterior predictive checks: `{fc.model}` is not a Bayesian Poisson model "
+            f"No posterior predictive checks: `{fc.model}` is not a Bayesian model "
             "(its skill is judged by the backtest)."
         )
     return fc.checks.round(3)

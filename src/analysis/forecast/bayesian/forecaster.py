@@ -59,6 +59,9 @@ KEEP = (
     "mu_unit",
     "mu_period",
     "mu_unit_selected",
+    "mu2_unit",
+    "mu2_period",
+    "mu2_unit_selected",
 )
 _SPEC_FIELDS = {f.name for f in fields(ModelSpec)}
 _SAMPLER_FIELDS = {f.name for f in fields(SamplerSettings)}
@@ -97,7 +100,7 @@ class BayesianForecaster(Forecaster):
     fits : list of dict
         One record per fit: origin, diagnostics and timings.
     checks : dict of int to pandas.DataFrame
-        Posterior predictive checks of each origin's fitted window (Poisson models; see
+        Posterior predictive checks of each origin's fitted window (see
         :mod:`analysis.forecast.bayesian.checks`).
     """
 
@@ -323,14 +326,14 @@ class BayesianForecaster(Forecaster):
     def predict(self, ctx: ForecastContext) -> MixtureCountDistribution:  # type: ignore[override]
         """Fit at the origin and return the posterior predictive of the origin period."""
         idata, data, _ = self.fit(ctx)
-        if self.spec.likelihood == "poisson":
-            self.checks[int(ctx.origin)] = posterior_predictive_checks(
-                idata,
-                data["counts"],
-                data["observed"],
-                np.random.default_rng([self.seed, int(ctx.origin), 1]),
-                selection_needed=data["selection_needed"],
-            )
+        self.checks[int(ctx.origin)] = posterior_predictive_checks(
+            idata,
+            data["counts"],
+            data["observed"],
+            np.random.default_rng([self.seed, int(ctx.origin), 1]),
+            likelihood=self.spec.likelihood,
+            selection_needed=data["selection_needed"],
+        )
         rng = np.random.default_rng([self.seed, int(ctx.origin)])
         return next_period_rates(
             idata,

@@ -318,7 +318,7 @@ def build_model(
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
         else:
-            _expected_sums(d, *_block_terms(d, unit, period, level, index), index)
+            _expected_sums(d, *_block_terms(d, unit, period, level, index), index, squares=True)
             eta = unit[:, None] + period[None, :] + level[:, index]
             _negbin(d["counts"], d["observed"], eta)
     return model
@@ -776,6 +776,8 @@ def _expected_sums(
     weight: pt.TensorVariable,
     exposure: pt.TensorVariable,
     blocks: np.ndarray,
+    *,
+    squares: bool = False,
 ) -> None:
     """Add each unit's and each period's expected count over the window (Deterministics).
 
@@ -784,12 +786,22 @@ def _expected_sums(
     and, when the model has a ``selection_span``, ``mu_unit_selected[i]``, the sum over
     those periods only. They are the means of the replicated data in the posterior
     predictive checks (:mod:`.checks`); nothing in the density uses them.
+
+    With ``squares`` (the negative binomial) the same sums of ``mu[i, t]**2`` are kept
+    too (``mu2_unit``, ``mu2_period``, ``mu2_unit_selected``): with the size they give
+    each sum's variance, ``sum mu + sum mu**2 / size``, which the checks' replicates of
+    a sum of negative-binomial counts match.
     """
-    pm.Deterministic("mu_period", weight * pt.sum(per_block, axis=0)[blocks], dims="period")
-    pm.Deterministic("mu_unit", pt.dot(per_block, exposure), dims="unit")
-    if "selection_span" in d:
-        selected = pt.dot(weight * d["selection_span"], _block_onehot(blocks))
-        pm.Deterministic("mu_unit_selected", pt.dot(per_block, selected), dims="unit")
+    onehot = _block_onehot(blocks)
+    sums = [("mu", per_block, weight, exposure)]
+    if squares:
+        sums.append(("mu2", per_block**2, weight**2, pt.dot(weight**2, onehot)))
+    for prefix, a, wt, per_period_block in sums:
+        pm.Deterministic(f"{prefix}_period", wt * pt.sum(a, axis=0)[blocks], dims="period")
+        pm.Deterministic(f"{prefix}_unit", pt.dot(a, per_period_block), dims="unit")
+        if "selection_span" in d:
+            selected = pt.dot(wt * d["selection_span"], onehot)
+            pm.Deterministic(f"{prefix}_unit_selected", pt.dot(a, selected), dims="unit")
 
 
 def _poisson(
