@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -283,7 +284,10 @@ def _sample_with_checkpoints(
         time.sleep(wait)
         look = time.perf_counter()
         sampler.pause()
-        trace = sampler.inspect()
+        with warnings.catch_warnings():
+            # during warm-up the trace has no kept draws yet, which arviz warns about
+            warnings.filterwarnings("ignore", "More chains", UserWarning)
+            trace = sampler.inspect()
         done = _complete_draws(trace)
         stop = _first_passing(trace, settings, pending)
         log.debug(
