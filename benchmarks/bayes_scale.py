@@ -148,7 +148,7 @@ def run(
         "chains": settings.chains,
         "draws": settings.draws,
         "draws_used": diag.draws,
-        "min_draws": settings.min_draws,
+        "min_draws": settings.min_draws if settings.stop_early else settings.draws,
         "tune": settings.tune,
         "target_accept": settings.target_accept,
         "structure_s": structure_s,
@@ -182,7 +182,9 @@ def main() -> None:
     ap.add_argument("--tune", type=int, default=None, help="force: warm-up steps per chain")
     ap.add_argument("--target-accept", type=float, default=None, help="force: NUTS target")
     ap.add_argument(
-        "--no-checkpoints", action="store_true", help="force: every draw (no early stop)"
+        "--stop-early",
+        action="store_true",
+        help="force: stop at the first checkpoint that passes every check",
     )
     ap.add_argument(
         "--level-centring", default="non-centred", help="force: the local levels' coordinates"
@@ -207,8 +209,8 @@ def main() -> None:
             tune=args.tune or default.tune,
             target_accept=args.target_accept or default.target_accept,
         )
-        if args.no_checkpoints:
-            force = replace(force, min_draws=force.draws)
+        if args.stop_early:
+            force = replace(force, stop_early=True)
         kw = {
             "centring": args.centring,
             "level_centring": args.level_centring,

@@ -166,17 +166,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     )
     for note in panel.notes:
         print(f"  note: {note}")
-    bt = run_backtest(panel, models, args.test_periods, seed=args.seed, progress=not args.quiet)
     from analysis.data.reading import file_sha256
     from analysis.report.manifest import git_state, package_versions
 
+    # the code's state when the run starts: a commit made while it runs is not its code
+    code = {"analysis_version": __version__, **git_state(Path(__file__).parent)}
+    bt = run_backtest(panel, models, args.test_periods, seed=args.seed, progress=not args.quiet)
     run = {
         "command": "analysis backtest",
         "args": {k: str(v) for k, v in vars(args).items() if k != "func"},
         "data": result.summary(),
         "data_sha256": file_sha256(args.events),
         "crs": crs,
-        "code": {"analysis_version": __version__, **git_state(Path(__file__).parent)},
+        "code": code,
         "packages": package_versions(),
     }
     paths = write_backtest(bt, panel, args.out, run)

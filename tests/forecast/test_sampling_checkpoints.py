@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -11,11 +13,13 @@ from analysis.forecast.bayesian.sampling import SamplerSettings, checkpoints, di
 
 
 def test_checkpoint_schedule():
-    assert checkpoints(SamplerSettings()) == [1000, 1500, 2000, 2500, 3000]
-    assert checkpoints(SamplerSettings(draws=7000, min_draws=6000)) == [6000, 6500]
-    assert checkpoints(SamplerSettings(min_draws=3500)) == []
-    assert checkpoints(SamplerSettings(draws=200, check=False)) == []  # test mode
-    assert checkpoints(SamplerSettings(sampler="pymc")) == []
+    assert checkpoints(SamplerSettings()) == []  # an option, off by default
+    early = SamplerSettings(stop_early=True)
+    assert checkpoints(early) == [1000, 1500, 2000, 2500, 3000]
+    assert checkpoints(replace(early, draws=7000, min_draws=6000)) == [6000, 6500]
+    assert checkpoints(replace(early, min_draws=3500)) == []
+    assert checkpoints(replace(early, draws=200, check=False)) == []  # test mode
+    assert checkpoints(replace(early, sampler="pymc")) == []
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +33,9 @@ def small_model():
     return model
 
 
-SETTINGS = SamplerSettings(draws=1200, tune=300, min_draws=100, checkpoint_every=100)
+SETTINGS = SamplerSettings(
+    draws=1200, tune=300, stop_early=True, min_draws=100, checkpoint_every=100
+)
 
 
 def first_passing_prefix(full, settings: SamplerSettings) -> int | None:

@@ -132,7 +132,7 @@ class BayesianForecaster(Forecaster):
         test = bool(params.pop("test_mode", False))
         if test:
             samp_kw = {"draws": 200, "tune": 300, "chains": 2, **samp_kw, "check": False}
-        for key in ("low_rank_mass_matrix", "check"):
+        for key in ("low_rank_mass_matrix", "check", "stop_early"):
             if key in samp_kw:
                 samp_kw[key] = bool(samp_kw[key])
         unknown = set(params) - {"seed", "predictive_draws", "retries", "name", "min_history"}

@@ -8,15 +8,19 @@ latent fields have R-hat above ``max_rhat_latent``, or with more than ``max_dive
 divergences raises :class:`ConvergenceError`, naming what failed. The checks can be turned
 off only by an explicit test mode.
 
-With nutpie, sampling stops at the first checkpoint where the draws
-so far pass every check (a sequential stopping rule on the effective sample size, as in
-Gong and Flegal 2016 and Vats, Flegal and Jones 2019): the chains run to at most
+With nutpie and ``stop_early`` (an option, off by default), sampling stops at the first
+checkpoint where the draws so far pass every check (a sequential stopping rule on the
+effective sample size, as in Gong and Flegal 2016 and Vats, Flegal and Jones 2019): the
+chains run to at most
 ``draws`` kept draws each, and at ``min_draws``, ``min_draws + checkpoint_every``, ...
 the first that many draws of every chain are diagnosed. The result is the first ``n``
 draws of each chain, so it depends on the seed alone, not on when the draws were
 inspected: a checkpoint reached between two looks is evaluated in order, and one the
 chains finished before a look is evaluated on the finished trace. A checkpoint with more
 divergences than allowed also stops (the fit fails, and more draws cannot mend it).
+Looking costs: each look pauses the chains while the trace is copied and checked, which
+on the 274-cell knife panel made a fit 45% slower than running every draw (measured
+the same day, ``benchmarks/bayes/README.md``); it saved a quarter at 900 cells.
 """
 
 from __future__ import annotations
@@ -61,9 +65,12 @@ class SamplerSettings:
     draws, tune, chains : int
         Kept draws (at most, with checkpoints) and warm-up iterations per chain, and the
         number of chains.
+    stop_early : bool
+        Stop at the first checkpoint whose draws pass every check (nutpie only; off by
+        default: the looks cost more than they save on small panels).
     min_draws, checkpoint_every : int
-        First checkpoint and the draws between checkpoints (nutpie only);
-        ``min_draws >= draws`` turns checkpoints off (test mode's 200 draws have none).
+        First checkpoint and the draws between checkpoints (with ``stop_early``);
+        ``min_draws >= draws`` leaves none.
     cores : int
         Chains run at once (with checkpoints every chain runs at once, so that they
         reach each checkpoint together; the operating system shares the cores).
@@ -81,6 +88,7 @@ class SamplerSettings:
     draws: int = 3500
     tune: int = 1000
     chains: int = 4
+    stop_early: bool = False
     min_draws: int = 1000
     checkpoint_every: int = 500
     cores: int = 2
@@ -228,9 +236,9 @@ def sample(
 def checkpoints(settings: SamplerSettings) -> list[int]:
     """Return the draws per chain at which a fit is checked before ``draws`` (may be none).
 
-    Only nutpie stops early.
+    Only nutpie stops early, and only with ``stop_early``.
     """
-    if settings.sampler != "nutpie":
+    if settings.sampler != "nutpie" or not settings.stop_early:
         return []
     step = max(int(settings.checkpoint_every), 1)
     return list(range(int(settings.min_draws), int(settings.draws), step))
