@@ -33,10 +33,11 @@ from bayes_common import queen_grid
 
 from analysis.forecast import metrics as M
 from analysis.forecast.bayesian.forecaster import KEEP
-from analysis.forecast.bayesian.model import HYPERPARAMETERS, ModelSpec, build_model, model_data
+from analysis.forecast.bayesian.graph import build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
 from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sample
 from analysis.forecast.bayesian.simulate import simulate
+from analysis.forecast.bayesian.spec import HYPERPARAMETERS, ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
 
 RANK_DRAWS = 99

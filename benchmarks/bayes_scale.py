@@ -36,10 +36,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bayes_common import queen_grid
 
 from analysis.forecast.bayesian.forecaster import KEEP
-from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
+from analysis.forecast.bayesian.graph import build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
 from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sample
 from analysis.forecast.bayesian.simulate import simulate
+from analysis.forecast.bayesian.spec import ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
 from analysis.forecast.summary import summarise_predictive
 from analysis.report.manifest import git_state

@@ -15,8 +15,8 @@ from shapely.geometry import box
 from analysis.forecast.backtest import run_backtest
 from analysis.forecast.bayesian import BayesianForecaster, ConvergenceError
 from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
-from analysis.forecast.bayesian.model import ModelSpec
 from analysis.forecast.bayesian.simulate import simulate
+from analysis.forecast.bayesian.spec import ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
 from analysis.forecast.output import write_model_records
 from analysis.forecast.panel import build_panel

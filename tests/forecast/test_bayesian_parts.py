@@ -9,8 +9,9 @@ import pytensor.tensor as pt
 import pytest
 import scipy.sparse as sp
 
-from analysis.forecast.bayesian.model import ModelSpec, block_index, model_data
+from analysis.forecast.bayesian.graph import model_data
 from analysis.forecast.bayesian.priors import bym2_rho_logp, bym2_rho_rate, kld_distance
+from analysis.forecast.bayesian.spec import ModelSpec, block_index
 from analysis.forecast.bayesian.structure import block_sizes, spatial_structure
 from analysis.forecast.distributions import CountDistribution
 from analysis.forecast.mixture import MixtureCountDistribution
@@ -164,7 +165,7 @@ def test_partially_centred_walk_has_the_random_walk_density(shape):
     import pymc as pm
     from scipy.stats import norm
 
-    from analysis.forecast.bayesian.model import WEIGHT_LEVELS, _partial_walk, _walk_data
+    from analysis.forecast.bayesian.coordinates import WEIGHT_LEVELS, _partial_walk, _walk_data
 
     rng = np.random.default_rng(0)
     t = shape[0]
@@ -208,7 +209,7 @@ def test_partial_centring_weights_follow_the_information():
     counts[0] = 50  # a busy unit: its levels are sampled nearly centred
     counts[1] = 1
     data = model_data(spec, counts, np.ones(26), np.arange(26) % 13, np.zeros(3))
-    from analysis.forecast.bayesian.model import WEIGHT_LEVELS
+    from analysis.forecast.bayesian.coordinates import WEIGHT_LEVELS
 
     w = WEIGHT_LEVELS[data["w_level_index"]]  # (steps, units)
     assert w.shape == (spec.blocks().size - 1, 3)
@@ -224,7 +225,7 @@ def test_partial_centring_weights_follow_the_information():
 
 
 def test_field_scale_estimate_recovers_a_known_scale():
-    from analysis.forecast.bayesian.model import field_scale_estimate
+    from analysis.forecast.bayesian.coordinates import field_scale_estimate
 
     rng = np.random.default_rng(11)
     offset = np.log(rng.uniform(0.5, 1.0, 20_000))  # clipped edge cells: smaller areas
@@ -265,7 +266,7 @@ def test_level_scale_estimate_recovers_a_known_scale(sigma_level, tolerance):
     # The static effect (sd 1 here) cancels; only the levels' steps remain. Counts drawn
     # as the model has them: static effect, a random walk over blocks with step sd
     # sigma_level * sqrt(gap), a season, Poisson.
-    from analysis.forecast.bayesian.model import _block_gaps, level_scale_estimate
+    from analysis.forecast.bayesian.coordinates import _block_gaps, level_scale_estimate
 
     rng = np.random.default_rng(4)
     n, spec = 900, ModelSpec(window=78)
@@ -281,7 +282,7 @@ def test_level_scale_estimate_recovers_a_known_scale(sigma_level, tolerance):
     assert estimate == pytest.approx(sigma_level, abs=tolerance)
     spec = ModelSpec(window=78, level_centring="partial")
     data = model_data(spec, counts, np.ones(78), np.arange(78) % 13, np.zeros(n))
-    from analysis.forecast.bayesian.model import WEIGHT_LEVELS
+    from analysis.forecast.bayesian.coordinates import WEIGHT_LEVELS
 
     w = WEIGHT_LEVELS[data["w_level_index"]]
     if sigma_level == 0.0:
@@ -298,7 +299,7 @@ def test_level_scale_estimate_recovers_a_known_scale(sigma_level, tolerance):
 def test_static_field_coordinates_are_the_same_model():
     # Centred (w = 1) and non-centred (w = 0) static fields: at corresponding points the
     # log densities differ by the Jacobian -rank * log(sigma_space) and one constant.
-    from analysis.forecast.bayesian.model import build_model
+    from analysis.forecast.bayesian.graph import build_model
 
     rng = np.random.default_rng(5)
     s = spatial_structure(grid_adjacency(3, 4))
@@ -339,7 +340,7 @@ def test_totals_coordinates_are_the_same_model():
     # and the same expected sums per cell and period (the predictive checks' means).
     from dataclasses import replace
 
-    from analysis.forecast.bayesian.model import build_model
+    from analysis.forecast.bayesian.graph import build_model
 
     rng = np.random.default_rng(3)
     s = spatial_structure(grid_adjacency(3, 3))
@@ -401,7 +402,7 @@ def test_every_data_container_feeds_the_density(changes):
     from pytensor.graph.traversal import ancestors
 
     from analysis.forecast.bayesian.forecaster import KEEP
-    from analysis.forecast.bayesian.model import build_model
+    from analysis.forecast.bayesian.graph import build_model
 
     spec = ModelSpec(window=26, recent_blocks=(2, 1, 1), block_every=13, **changes)
     counts = np.random.default_rng(0).poisson(2.0, (9, 26))
@@ -428,7 +429,7 @@ def test_expected_count_over_the_selected_periods():
     # mu_unit_selected sums each unit's expected counts over the selection span only:
     # the whole window gives mu_unit, the newest period alone gives mu_period's last
     # entry summed over units, and padded periods count for nothing.
-    from analysis.forecast.bayesian.model import build_model
+    from analysis.forecast.bayesian.graph import build_model
 
     rng = np.random.default_rng(5)
     s = spatial_structure(grid_adjacency(3, 3))
@@ -538,7 +539,7 @@ def test_predictive_checks_flag_data_the_model_cannot_produce():
 
 
 def test_overdispersion_variance_recovers_a_negative_binomial_size():
-    from analysis.forecast.bayesian.model import overdispersion_variance
+    from analysis.forecast.bayesian.coordinates import overdispersion_variance
 
     rng = np.random.default_rng(12)
     mean = np.exp(rng.normal(0.0, 0.8, (5_000, 1))) * np.exp(rng.normal(1.0, 0.2, (1, 13)))

@@ -15,7 +15,8 @@ from analysis.forecast.bayesian.checks import (
     replicate_counts,
     sum_size,
 )
-from analysis.forecast.bayesian.model import ModelSpec, build_model
+from analysis.forecast.bayesian.graph import build_model
+from analysis.forecast.bayesian.spec import ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
 
 ZERO = "cells: share with no offence in the window"

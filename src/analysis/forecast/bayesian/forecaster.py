@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from analysis.forecast.base import Forecaster
 from analysis.forecast.bayesian.checks import posterior_predictive_checks
-from analysis.forecast.bayesian.model import ModelSpec, build_model, model_data
+from analysis.forecast.bayesian.graph import build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
 from analysis.forecast.bayesian.sampling import (
     ConvergenceError,
@@ -30,6 +30,7 @@ from analysis.forecast.bayesian.sampling import (
     diagnose,
     sample,
 )
+from analysis.forecast.bayesian.spec import ModelSpec
 from analysis.forecast.bayesian.structure import SpatialStructure, spatial_structure
 from analysis.forecast.mixture import MixtureCountDistribution
 from analysis.forecast.panel import ForecastContext, season_of

@@ -19,7 +19,7 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from analysis.forecast.bayesian.model import YEAR, ModelSpec, block_index
+from analysis.forecast.bayesian.spec import YEAR, ModelSpec, block_index
 from analysis.forecast.mixture import MixtureCountDistribution
 
 __all__ = ["kept_draws", "next_period_rates", "thinned_draws"]

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from analysis.forecast.bayesian.model import HYPERPARAMETERS
+from analysis.forecast.bayesian.spec import HYPERPARAMETERS
 
 __all__ = ["ConvergenceError", "Diagnostics", "SamplerSettings", "diagnose", "sample"]
 

@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 
-from analysis.forecast.bayesian.model import YEAR, ModelSpec, block_index
 from analysis.forecast.bayesian.priors import bym2_rho_rate, kld_distance, sigma_rate
+from analysis.forecast.bayesian.spec import YEAR, ModelSpec, block_index
 from analysis.forecast.bayesian.structure import SpatialStructure, laplacian_spectrum
 
 __all__ = ["Simulation", "draw_icar", "simulate"]
