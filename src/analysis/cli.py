@@ -13,6 +13,9 @@ from pathlib import Path
 from analysis import __version__
 from analysis.data import FORMATS, DuplicatePolicy, LoadError, LoadOptions, load
 from analysis.data.pseudonymise import key_from_env
+from analysis.harm.constants import MODEL_NAMES
+from analysis.harm.index import CountingRule
+from analysis.testmode import BANNER
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -110,9 +113,13 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
 
 def cmd_data_quality(args: argparse.Namespace) -> int:
     """Validate a data folder's crimes and charges and write an aggregate data-quality summary."""
+    from analysis.data.folder import DataFolder
     from analysis.data.quality import data_quality
 
-    report = data_quality(args.data, args.out, as_of=args.as_of)
+    data = DataFolder.locate(args.data).load(
+        LoadOptions(as_of=args.as_of, pseudonym_key=key_from_env())
+    )
+    report = data_quality(data, args.out)
     print(json.dumps(report["files"], indent=2))
     print(f"wrote {args.out}")
     return 0
@@ -203,21 +210,239 @@ def cmd_monthly(args: argparse.Namespace) -> int:
         test_mode=args.test_mode,
         kernel=args.kernel,
         progress=not args.quiet,
+        offence_groups=args.offence_groups,
+        offence_codes=args.offence_codes,
     )
     if result.ok:
         print(f"report published: {result.folder / 'index.html'}")
         return 0
+    plan = result.manifest.get("plan", {})
+    if isinstance(plan, dict) and plan.get("status") == "failed":
+        print(f"failed: the run could not be planned: {plan.get('error', '')}", file=sys.stderr)
     failed = [s for s in result.manifest["steps"] if s.get("status") == "failed"]
     for s in failed:
         print(f"failed: {s['output']}: {s.get('error', '')[:500]}", file=sys.stderr)
     if result.manifest.get("privacy_check", {}).get("status") == "failed":
-        print("failed: a pseudonymised identifier reached a committee page", file=sys.stderr)
+        print("failed: a person identifier reached a public file", file=sys.stderr)
     print(
         f"run failed; kept for debugging in {result.folder}; the last good report of "
         f"{args.month} is unchanged",
         file=sys.stderr,
     )
     return 1
+
+
+HARM_DESCRIPTION = """\
+Measure harm per charged person, define high harm, and estimate for everyone not yet high
+harm the probability of becoming high harm in the next 12 months.
+
+Trains on the cohort at D minus 24 months (outcomes up to D minus 12), evaluates on the
+cohort at D minus 12 months (outcomes up to D), and scores the cohort at D. Only charges
+dated before D are used. Writes OUT/metrics.json, OUT/performance.csv,
+OUT/coefficients.csv, OUT/fairness.csv, calibration, decision-curve and sensitivity tables
+and figures, OUT/committee_summary.md and OUT/run.json; the ranked list of pseudonymised
+people, evaluation predictions and rejected input rows go to OUT/restricted/ only.
+
+The package ships the Cambridge CHI family medians and no ONS Crime Severity Score
+weights: --index ons_css needs --css-table (a CSV export of the official spreadsheet).
+"""
+
+
+def add_harm_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``harm`` subcommand."""
+    p = subparsers.add_parser(
+        "harm",
+        help="harm-escalation model: train, evaluate, score, audit fairness",
+        description=HARM_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", required=True, type=Path, help="data folder with charges.csv.gz")
+    p.add_argument(
+        "--reference-date",
+        required=True,
+        type=date.fromisoformat,
+        help="D: the scoring date (YYYY-MM-DD)",
+    )
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="reject charge dates after this day as in the future (default today)",
+    )
+    p.add_argument(
+        "--offence-codes", type=Path, help="offence code table replacing the packaged one"
+    )
+    p.add_argument(
+        "--units",
+        type=Path,
+        help="LSOA-to-unit CSV (lsoa21cd, lom_unit); default DATA/lsoa_to_lom_unit.csv",
+    )
+    p.add_argument(
+        "--truth",
+        type=Path,
+        help="synthetic escalation truth; default DATA/truth/escalation.csv.gz when present",
+    )
+    p.add_argument("--no-truth", action="store_true", help="do not compare with a truth file")
+
+    h = p.add_argument_group("harm and high harm")
+    h.add_argument(
+        "--index",
+        choices=["cambridge_chi", "ons_css"],
+        default="cambridge_chi",
+        help="harm index (default cambridge_chi: packaged family medians)",
+    )
+    h.add_argument("--css-table", type=Path, help="CSV of the official ONS CSS weights by code")
+    h.add_argument(
+        "--chi-table", type=Path, help="CSV of the official Cambridge CHI days by offence code"
+    )
+    h.add_argument("--code-col", help="offence code column of the official tables")
+    h.add_argument("--weight-col", help="weight column of the official tables")
+    h.add_argument(
+        "--counting",
+        choices=[c.value for c in CountingRule],
+        default=CountingRule.CHARGES.value,
+        help="which charges count towards harm (default: all charges)",
+    )
+    h.add_argument(
+        "--quantile",
+        type=float,
+        default=0.95,
+        help="high harm: percentile of trailing harm among people charged (default 0.95)",
+    )
+    h.add_argument(
+        "--threshold-days", type=float, help="high harm: a fixed threshold in days instead"
+    )
+    h.add_argument(
+        "--window-months", type=int, default=12, help="trailing window and horizon (default 12)"
+    )
+
+    m = p.add_argument_group("models and evaluation")
+    m.add_argument(
+        "--models",
+        default=",".join(MODEL_NAMES),
+        help=f"comma-separated models (default {','.join(MODEL_NAMES)})",
+    )
+    m.add_argument(
+        "--rank-model",
+        choices=["logistic", "bayes_hierarchical"],
+        default="logistic",
+        help="model ranking the scored cohort (default logistic)",
+    )
+    m.add_argument(
+        "--capacity",
+        type=int,
+        default=200,
+        help="caseload k of the offender managers (default 200)",
+    )
+    m.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    m.add_argument("--seed", type=int, default=0, help="random seed")
+    m.add_argument(
+        "--min-group-size",
+        type=int,
+        default=10,
+        help="fairness groups smaller than this are suppressed (default 10)",
+    )
+    b = p.add_argument_group("Bayesian sampler")
+    b.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
+    b.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    b.add_argument("--chains", type=int, default=4, help="chains")
+    b.add_argument(
+        "--target-accept", type=float, default=0.99, help="NUTS target acceptance (default 0.99)"
+    )
+    b.add_argument("--max-rhat", type=float, default=1.01, help="fail when r-hat exceeds this")
+    b.add_argument(
+        "--min-ess", type=float, default=400, help="fail when bulk or tail ESS is below this"
+    )
+    b.add_argument(
+        "--max-divergences", type=int, default=0, help="fail when divergences exceed this"
+    )
+    p.add_argument(
+        "--test-mode",
+        action="store_true",
+        help=f"tiny sampler, diagnostics not enforced, 100 bootstraps; stamps every output "
+        f"'{BANNER}'",
+    )
+    p.set_defaults(func=cmd_harm)
+
+
+def cmd_harm(args: argparse.Namespace) -> int:
+    """Run the harm-escalation job (:func:`analysis.report.harm_run.run_harm_escalation`)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from analysis.data.folder import DataFolder
+    from analysis.fairness import AuditSettings
+    from analysis.harm.bayes import HARM_SAMPLER
+    from analysis.harm.cohort import HighHarmRule
+    from analysis.harm.index import CountingRule
+    from analysis.harm.pipeline import HarmConfig
+    from analysis.inference import ConvergenceError
+    from analysis.report.harm_run import (
+        MeasureSettings,
+        describe,
+        harm_measures,
+        run_harm_escalation,
+    )
+    from analysis.testmode import TestMode
+
+    folder = DataFolder.locate(
+        args.data,
+        require=("charges",),
+        offence_codes=args.offence_codes,
+        lsoa_units=args.units,
+        truth=args.truth,
+    )
+    options = LoadOptions(as_of=args.as_of, pseudonym_key=key_from_env())
+    data = folder.load(options, contracts=("charges",))
+    if args.no_truth:
+        data.truth = None
+    measure, extra, tables = harm_measures(
+        MeasureSettings(
+            index=args.index,
+            counting=CountingRule(args.counting),
+            css_table=args.css_table,
+            chi_table=args.chi_table,
+            code_col=args.code_col,
+            weight_col=args.weight_col,
+        ),
+        data.offence_codes,
+    )
+    testing = TestMode(args.test_mode)
+    config = HarmConfig(
+        reference_date=pd.Timestamp(args.reference_date),
+        measure=measure,
+        rule=HighHarmRule(
+            quantile=args.quantile,
+            window_months=args.window_months,
+            threshold_days=args.threshold_days,
+        ),
+        capacity=args.capacity,
+        n_boot=testing.n_boot(args.n_boot),
+        seed=args.seed,
+        models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
+        rank_model=args.rank_model,
+        test_mode=args.test_mode,
+        sampler=replace(
+            HARM_SAMPLER,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            target_accept=args.target_accept,
+            max_rhat=args.max_rhat,
+            min_ess=args.min_ess,
+            max_divergences=args.max_divergences,
+        ),
+        extra_measures=extra,
+    )
+    audit = AuditSettings(min_group_size=args.min_group_size, n_boot=config.n_boot, seed=args.seed)
+    try:
+        outcome = run_harm_escalation(data, config, audit, args.out, official_tables=tables)
+    except ConvergenceError as exc:
+        print(f"analysis harm: error: {exc} (nothing was written)", file=sys.stderr)
+        return 3
+    print("\n".join(describe(outcome)))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,8 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "data-quality",
         help="validate a data folder and summarise its quality",
-        description="Validate crimes.csv.gz and charges.csv.gz in a data "
-        "folder and write aggregate summaries (person-level rejected rows go "
+        description="Validate a data folder's crimes and charges (docs/data-dictionary.md "
+        "names its files) and write aggregate summaries (person-level rejected rows go "
         "to OUT/restricted/).",
     )
     p.add_argument("--data", type=Path, default=Path("data/sample"), help="data folder")
@@ -339,14 +564,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--kernel", default="analysis", help="Jupyter kernel name")
     p.add_argument(
+        "--offence-groups",
+        type=Path,
+        help="offence groups file (YAML) replacing the data folder's or the packaged one; "
+        "one forecast page per group",
+    )
+    p.add_argument(
+        "--offence-codes",
+        type=Path,
+        help="offence code table (CSV) replacing the data folder's or the packaged one",
+    )
+    p.add_argument(
         "--test-mode",
         action="store_true",
         help="small, fast settings; every output bannered TEST MODE - not for use",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_monthly)
-
-    from analysis.report.harm_command import add_harm_parser
 
     add_harm_parser(sub)
     return parser

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.harm.pipeline import MODEL_NAMES, TEST_STAMP
-from analysis.harm.truth import load_escalation_truth
+from analysis.data.truth import load_escalation_truth
+from analysis.harm.pipeline import MODEL_NAMES
 from analysis.report.harm_command import add_harm_parser
+from analysis.testmode import BANNER as TEST_STAMP
 
 METRIC_KEYS = {
     "auc",

@@ -51,7 +51,7 @@ def test_test_mode_is_bannered_everywhere(monthly_run):
 
 
 def test_each_group_gets_its_model_and_a_bayesian_fit_runs_in_test_mode(monthly_run):
-    from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
+    from analysis.testmode import BANNER as TEST_MODE_BANNER
     from analysis.forecast.registry import GROUP_MODELS
 
     for group, model in GROUP_MODELS.items():

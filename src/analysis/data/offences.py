@@ -21,7 +21,8 @@ from analysis.data.errors import LoadError
 CODE_COLUMNS = ("code", "description", "family", "knife_selected", "violent")
 
 
-def _reference(name: str) -> Path:
+def packaged_table(name: str) -> Path:
+    """Path of a table the package ships (``offence_codes.csv``, ``offence_groups.yaml``)."""
     return Path(str(resources.files("analysis.data") / "reference" / name))
 
 
@@ -44,7 +45,7 @@ def load_offence_codes(path: str | Path | None = None) -> pd.DataFrame:
     LoadError
         If the table lacks columns or repeats a code.
     """
-    path = Path(path) if path else _reference("offence_codes.csv")
+    path = Path(path) if path else packaged_table("offence_codes.csv")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in CODE_COLUMNS if c not in table.columns]
     if missing:
@@ -130,7 +131,7 @@ def load_offence_groups(path: str | Path | None = None) -> dict[str, OffenceGrou
     LoadError
         If the file is not valid YAML or a group is malformed.
     """
-    path = Path(path) if path else _reference("offence_groups.yaml")
+    path = Path(path) if path else packaged_table("offence_groups.yaml")
     try:
         spec = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:

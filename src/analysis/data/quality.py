@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.data.loaders import load_charges, load_crimes
-from analysis.data.offences import load_offence_codes, load_offence_groups
-from analysis.data.options import LoadOptions
-
-#: Files a data folder holds, by contract.
-DATA_FILES = {"crimes": "crimes.csv.gz", "charges": "charges.csv.gz"}
+from analysis.data.folder import FolderData
 
 
-def data_quality(
-    data_dir: str | Path, out_dir: str | Path, *, as_of: date | None = None
-) -> dict[str, object]:
-    """Validate ``crimes.csv.gz`` and ``charges.csv.gz`` of a folder and summarise them.
+def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
+    """Summarise a validated data folder's crimes and charges.
 
     Outside ``out_dir/restricted/`` only aggregates are written: the reconciliation of each
     file, rejected-row counts by reason, and monthly crime counts by offence group. The
@@ -28,41 +20,35 @@ def data_quality(
 
     Parameters
     ----------
-    data_dir : str or Path
-        Folder with the files (and ``study_area.geojson`` if crimes are to be checked
-        against the study area).
+    data : FolderData
+        The folder as validated once for the run (:meth:`DataFolder.load`).
     out_dir : str or Path
         Output folder.
-    as_of : date, optional
-        Dates after this day are rejected; default today.
 
     Returns
     -------
     dict
         ``files`` (summary per file) and ``monthly`` (crime counts by month and group).
     """
-    data_dir, out = Path(data_dir), Path(out_dir)
+    out = Path(out_dir)
     (out / "restricted").mkdir(parents=True, exist_ok=True)
-    area = data_dir / "study_area.geojson"
-    options = LoadOptions(as_of=as_of, area=area if area.exists() else None)
-    crimes = load_crimes(data_dir / DATA_FILES["crimes"], options)
-    charges = load_charges(data_dir / DATA_FILES["charges"], options)
+    crimes, charges = data.crimes, data.charges
     crimes.rejected.to_csv(out / "crimes_rejected.csv", index=False)
-    charges.rejected.to_csv(out / "restricted" / "charges_rejected.csv", index=False)
+    if charges is not None:
+        charges.rejected.to_csv(out / "restricted" / "charges_rejected.csv", index=False)
 
     acc = crimes.accepted
-    table = load_offence_codes()
     month = acc["event_date"].dt.to_period("M").astype(str)
     monthly = {"all_in_extract": acc.groupby(month).size()}
-    for name, group in load_offence_groups().items():
-        monthly[name] = acc.loc[group.mask(acc, table)].groupby(month).size()
+    for name, group in data.offence_groups.items():
+        monthly[name] = acc.loc[group.mask(acc, data.offence_codes)].groupby(month).size()
     monthly_df = pd.DataFrame(monthly).fillna(0).astype(int).rename_axis("month")
     monthly_df.to_csv(out / "monthly_counts.csv")
 
-    files = {"crimes": crimes.summary(), "charges": charges.summary()}
+    outcomes = {} if charges is None else charges.accepted["outcome"].value_counts().to_dict()
     report = {
-        "files": files,
-        "charges_by_outcome": charges.accepted["outcome"].value_counts().to_dict(),
+        "files": data.summaries(),
+        "charges_by_outcome": outcomes,
         "monthly": monthly_df.reset_index().to_dict(orient="records"),
     }
     (out / "data_quality.json").write_text(json.dumps(report, indent=2, default=str) + "\n")

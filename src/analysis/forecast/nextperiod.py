@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.data.offences import load_offence_codes, load_offence_groups
+from analysis.data.offences import OffenceGroup
 from analysis.forecast.distributions import CountDistribution
 from analysis.forecast.panel import ForecastContext, build_panel
 from analysis.forecast.registry import make_forecaster
@@ -66,7 +66,8 @@ class NextPeriodForecast:
 
 def forecast_next_period(
     crimes: pd.DataFrame,
-    group: str,
+    group: OffenceGroup,
+    codes: pd.DataFrame,
     *,
     run_date: date,
     cutoff: date,
@@ -86,8 +87,10 @@ def forecast_next_period(
     ----------
     crimes : pandas.DataFrame
         Accepted crimes from :func:`analysis.data.load_crimes`.
-    group : str
-        Offence group name (``analysis.data.offences.load_offence_groups``).
+    group : OffenceGroup
+        The offence group (from the run's offence-groups file).
+    codes : pandas.DataFrame
+        The run's offence code table (``analysis.data.offences.load_offence_codes``).
     run_date, cutoff, data_start : date
         Day of the run, last day of the data, first day of complete data.
     area : geopandas.GeoSeries
@@ -112,10 +115,8 @@ def forecast_next_period(
     NextPeriodForecast
     """
     calendar = calendar or PeriodCalendar()
-    groups = load_offence_groups()
-    g = groups[group]
-    cell = float(cell_area_km2 or g.default_cell_area_km2)
-    sel = crimes.loc[g.mask(crimes, load_offence_codes())]
+    cell = float(cell_area_km2 or group.default_cell_area_km2)
+    sel = crimes.loc[group.mask(crimes, codes)]
     events = sel.assign(time=sel["event_date"])[["time", "x", "y"]]
     target = int(calendar.next_period(run_date))
     panel = build_panel(
@@ -180,7 +181,7 @@ def forecast_next_period(
         target_end=calendar.last_day(target).date(),
         last_complete=int(periods[-1]),
         model=forecaster.name,
-        group=group,
+        group=group.name,
         cell_area_km2=cell,
         notes=notes,
         checks=getattr(forecaster, "checks", {}).get(target),

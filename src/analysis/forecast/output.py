@@ -1,20 +1,40 @@
-"""Write a backtest's tables, figures and run record to a folder."""
+"""A backtest's leaderboard folder: written here, and read back here with one column schema."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analysis.data.reading import file_sha256
 from analysis.forecast import metrics as M
 from analysis.forecast.backtest import BacktestResult
 from analysis.forecast.base import Forecaster
 from analysis.forecast.panel import Panel
 from analysis.forecast.plots import plot_calibration, plot_forecast_map, plot_hit_rate_curves
+
+#: Columns of a leaderboard as the report pages show it (all are in ``summary.csv``; an
+#: oracle's ``oracle.csv`` has the same schema).
+LEADERBOARD_COLUMNS = (
+    "model",
+    "n_origins",
+    "crps",
+    "crps_se",
+    "log_score",
+    "mae",
+    "hit_rate_5pct",
+    "pai_5pct",
+    "pei_star_5pct",
+    "coverage_90",
+    "fit_seconds",
+)
+#: Figures of a leaderboard folder shown with it.
+LEADERBOARD_FIGURES = ("hit_rate_curves.png", "calibration.png")
 
 
 def write_backtest(
@@ -129,3 +149,72 @@ def write_model_records(models: Iterable[Forecaster], out: str | Path) -> dict[s
         paths["checks"] = out / "predictive_checks.csv"
         pd.concat(checks, ignore_index=True).to_csv(paths["checks"], index=False)
     return paths
+
+
+@dataclass
+class Leaderboard:
+    """A saved backtest leaderboard with its provenance.
+
+    Attributes
+    ----------
+    name : str
+        The folder's name.
+    scores : pandas.DataFrame
+        Every row of ``summary.csv`` (a model skipped at every origin has ``n_origins``
+        0), then the oracle's rows if the folder has ``oracle.csv``.
+    sha256 : str
+        Hash of ``summary.csv``.
+    written : str
+        When the backtest wrote it (``run.json``; else the file's date).
+    figures : list of Path
+        The folder's figures among :data:`LEADERBOARD_FIGURES`.
+    """
+
+    name: str
+    scores: pd.DataFrame
+    sha256: str
+    written: str
+    figures: list[Path]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The scores in :data:`LEADERBOARD_COLUMNS`, rounded for reading."""
+        cols = [c for c in LEADERBOARD_COLUMNS if c in self.scores]
+        return self.scores[cols].round(4)
+
+
+def read_leaderboard(folder: str | Path, oracle: str | Path | None = None) -> Leaderboard:
+    """Read a leaderboard folder written by :func:`write_backtest`.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder.
+    oracle : str or Path, optional
+        An ``oracle.csv`` scored on the same origins and units, when the folder has none
+        of its own (the Bayesian backtests reuse the baselines' oracle).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder has no ``summary.csv``.
+    """
+    folder = Path(folder)
+    summary = folder / "summary.csv"
+    if not summary.exists():
+        raise FileNotFoundError(f"{folder}: no leaderboard (summary.csv) there")
+    scores = pd.read_csv(summary)
+    own = folder / "oracle.csv"
+    oracle = own if own.exists() else (Path(oracle) if oracle is not None else None)
+    if oracle is not None and oracle.exists():
+        scores = pd.concat([scores, pd.read_csv(oracle)], ignore_index=True)
+    run_file = folder / "run.json"
+    run = json.loads(run_file.read_text()) if run_file.exists() else {}
+    stamp = pd.Timestamp(summary.stat().st_mtime, unit="s").date()
+    return Leaderboard(
+        name=folder.name,
+        scores=scores.reset_index(drop=True),
+        sha256=file_sha256(summary),
+        written=str(run.get("written", stamp)),
+        figures=[folder / f for f in LEADERBOARD_FIGURES if (folder / f).exists()],
+    )

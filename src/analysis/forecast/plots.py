@@ -1,4 +1,4 @@
-"""Backtest figures: hit-rate curves, interval calibration, PIT histograms, forecast maps."""
+"""Forecast figures: backtest hit-rate curves, calibration, PIT histograms and maps."""
 
 from __future__ import annotations
 
@@ -93,3 +93,50 @@ def plot_forecast_map(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_next_period_maps(table: pd.DataFrame, units: gpd.GeoDataFrame) -> plt.Figure:
+    """Maps of a next-period forecast: mean, upper end of the 90% interval, P(at least one).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The forecast table (``unit_id``, ``mean``, ``hi90``, ``p_any``).
+    units : geopandas.GeoDataFrame
+        Units with ``unit_id`` and geometry.
+    """
+    g = units[["unit_id", "geometry"]].merge(table, on="unit_id")
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
+    specs = (
+        ("mean", "expected count", "viridis"),
+        ("hi90", "90% interval: upper end", "viridis"),
+        ("p_any", "probability of at least one", "magma"),
+    )
+    for ax, (col, title, cmap) in zip(axes, specs, strict=True):
+        g.plot(column=col, ax=ax, cmap=cmap, legend=True, legend_kwds={"shrink": 0.6})
+        ax.set_title(title)
+        ax.set_axis_off()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_change_map(table: pd.DataFrame, units: gpd.GeoDataFrame) -> plt.Figure:
+    """Map of a next-period forecast's mean minus the last complete period's count."""
+    g = units[["unit_id", "geometry"]].merge(table, on="unit_id")
+    lim = float(np.abs(g["change"]).max() or 1)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    g.plot(
+        column="change",
+        ax=ax,
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        legend=True,
+        legend_kwds={"shrink": 0.6},
+    )
+    ax.set_title("forecast minus last complete period")
+    ax.set_axis_off()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from analysis.forecast.base import Forecaster
 from analysis.forecast.baselines import EWMA, LastPeriod, MeanOfLast, RescaledEWMA, SeasonalMean
 from analysis.forecast.bayesian import BayesianForecaster
-from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
 from analysis.forecast.hotspots import KernelDensity, ProMap
 from analysis.forecast.regression import NegBinRegression
 from analysis.forecast.selfexciting import GridETASForecaster
+from analysis.testmode import BANNER
 
 #: Every baseline by name, with its defaults.
 BASELINES: dict[str, Callable[..., Forecaster]] = {
@@ -37,44 +38,62 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
 }
 
 
-#: The monthly forecast's model for each offence group, as the backtests chose it
-#: (``benchmarks/bayes/README.md``, same 13 origins for every model): for knife crime the
-#: Bayesian model beat every baseline on CRPS and log score by more than three paired
-#: standard errors; for serious violence it tied the rescaled EWMA (CRPS +0.0002 ± 0.0010)
-#: at hundreds of times the cost, so the simpler model stays.
-GROUP_MODELS = {"knife_crime_with_injury": "bayes", "serious_violence": "ewma_rescaled"}
-#: The model of any other offence group: the best baseline on every leaderboard.
-FALLBACK_MODEL = "ewma_rescaled"
+@dataclass(frozen=True)
+class ModelChoice:
+    """The monthly forecast's model for an offence group, and the evidence it rests on.
 
-
-def default_model(group: str) -> str:
-    """Return the monthly forecast's model for an offence group (see ``GROUP_MODELS``)."""
-    return GROUP_MODELS.get(group, FALLBACK_MODEL)
-
-
-#: Models with an explicit test mode (tiny fits, checks off, every output bannered).
-TEST_MODE_MODELS = ("bayes",)
-
-
-def in_test_mode(spec: str) -> str:
-    """Return ``spec`` with ``test_mode=1`` added when its model has a test mode.
-
-    Baselines are fast at any size and have no test mode, so their specs come back
-    unchanged; a spec that already sets ``test_mode`` is left as it is.
-
-    Examples
-    --------
-    >>> in_test_mode("bayes")
-    'bayes:test_mode=1'
-    >>> in_test_mode("bayes:window=26")
-    'bayes:window=26,test_mode=1'
-    >>> in_test_mode("ewma_rescaled")
-    'ewma_rescaled'
+    Attributes
+    ----------
+    model : str
+        Forecaster spec.
+    leaderboard : str or None
+        The backtest leaderboard it was chosen on (a folder under the project root, with
+        ``summary.csv`` and ``run.json``); None when the group has never been backtested.
+    reason : str
+        Why, in one sentence.
+    oracle : str, optional
+        The oracle's scores on the same origins and units (``oracle.csv``), when the
+        leaderboard folder has none of its own.
     """
-    name, _, params = spec.partition(":")
-    if name not in TEST_MODE_MODELS or "test_mode=" in params:
-        return spec
-    return f"{name}:{params + ',' if params else ''}test_mode=1"
+
+    model: str
+    leaderboard: str | None
+    reason: str
+    oracle: str | None = None
+
+
+#: The monthly forecast's model for each offence group, as the backtests chose it (the same
+#: 13 held-out periods for every model; ``benchmarks/bayes/README.md``). This is the one
+#: place the choice is written: the monthly plan, the committee summary and the backtest
+#: page read it from here.
+MODEL_CHOICES = {
+    "knife_crime_with_injury": ModelChoice(
+        model="bayes",
+        leaderboard="benchmarks/bayes/leaderboards/synthetic_knife_1km2",
+        reason="the Bayesian spatio-temporal model beat every baseline on CRPS and log score "
+        "by more than three paired standard errors and matched the best PAI at 5% of the area",
+        oracle="benchmarks/leaderboards/synthetic_knife_1km2/oracle.csv",
+    ),
+    "serious_violence": ModelChoice(
+        model="ewma_rescaled",
+        leaderboard="benchmarks/bayes/leaderboards/synthetic_sv_0.5km2",
+        reason="the Bayesian model tied the rescaled exponentially weighted mean "
+        "(CRPS +0.0002 ± 0.0010) at hundreds of times the cost, so the simpler model stays",
+        oracle="benchmarks/leaderboards/synthetic_sv_0.5km2/oracle.csv",
+    ),
+}
+#: The model of any other offence group: the best baseline on every leaderboard.
+FALLBACK_CHOICE = ModelChoice(
+    model="ewma_rescaled",
+    leaderboard=None,
+    reason="no backtest of this group: the rescaled exponentially weighted mean, the best "
+    "simple baseline on every leaderboard, until the group's own backtest chooses",
+)
+
+
+def model_choice(group: str) -> ModelChoice:
+    """Return the monthly forecast's model for an offence group (see ``MODEL_CHOICES``)."""
+    return MODEL_CHOICES.get(group, FALLBACK_CHOICE)
 
 
 def split_model_specs(text: str) -> list[str]:
@@ -140,7 +159,7 @@ def make_forecaster(spec: str) -> Forecaster:
     if params:
         model.name = spec
         if getattr(model, "test_mode", False):
-            model.name = f"{spec} [{TEST_MODE_BANNER}]"
+            model.name = f"{spec} [{BANNER}]"
     elif name in ("mean4", "mean13"):
         model.name = name
     return model

@@ -4,6 +4,3 @@ from __future__ import annotations
 
 #: Models in the order they are reported (the first is the interpretable default).
 MODEL_NAMES = ("logistic", "bayes_hierarchical", "gradient_boosting", "points_score", "prior_harm")
-
-#: Stamp on every output of a test-mode run.
-TEST_STAMP = "TEST MODE - not for use"

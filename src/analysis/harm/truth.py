@@ -1,4 +1,4 @@
-"""Checks against the synthetic sample's escalation truth (``truth/escalation.csv.gz``).
+"""Checks against the synthetic sample's escalation truth (read by ``analysis.data``).
 
 The truth file holds, for each reference date and cohort member, the true probability of
 becoming high harm in the next 12 months (from 200 simulated futures of the person's
@@ -9,39 +9,13 @@ truth of this kind.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.harm.metrics import roc_auc
 
-TRUTH_COLUMNS = (
-    "reference_date",
-    "person_id",
-    "true_probability",
-    "realised",
-    "escalator",
-    "threshold_chi_days",
-)
-
-
-def load_escalation_truth(path: str | Path) -> pd.DataFrame:
-    """Read the escalation truth file.
-
-    Raises
-    ------
-    ValueError
-        If a column is missing.
-    """
-    truth = pd.read_csv(path, dtype={"person_id": str, "reference_date": str})
-    missing = [c for c in TRUTH_COLUMNS if c not in truth.columns]
-    if missing:
-        raise ValueError(f"{path}: escalation truth lacks columns {missing}")
-    for c in ("realised", "escalator"):
-        truth[c] = truth[c].astype(str).str.lower().eq("true")
-    return truth
+__all__ = ["compare_with_truth", "truth_at"]
 
 
 def truth_at(truth: pd.DataFrame, reference_date: pd.Timestamp) -> pd.DataFrame:

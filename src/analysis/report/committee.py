@@ -11,48 +11,32 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis.forecast.registry import default_model
 from analysis.harm.output import METRIC_KEYS
+from analysis.report.plan import MonthlyPlan
+from analysis.report.views import leaderboards
 
-#: Leaderboards summarised for the committee: (folder, label, offence group).
-BOARDS = (
-    (
-        "synthetic_knife_1km2",
-        "knife crime with injury, 1 km², synthetic",
-        "knife_crime_with_injury",
-    ),
-    ("synthetic_sv_0.5km2", "serious violence, 0.5 km², synthetic", "serious_violence"),
-)
 #: Baselines shown beside the model in use.
 SHOWN = ("ewma_rescaled", "ewma", "last", "kde", "ORACLE_true_mean_poisson")
 
 
-def performance_table(boards_dir: str | Path, bayes_dir: str | Path | None = None) -> pd.DataFrame:
-    """The forecast in use, simple baselines and the oracle, per leaderboard.
+def performance_table(plan: MonthlyPlan) -> pd.DataFrame:
+    """The forecast in use, simple baselines and the oracle, per offence group.
 
-    Parameters
-    ----------
-    boards_dir : path
-        The baselines' leaderboards (``benchmarks/leaderboards``).
-    bayes_dir : path, optional
-        The leaderboards that add the Bayesian model on the same origins
-        (``benchmarks/bayes/leaderboards``); used where they exist.
+    Each group's scores come from the leaderboard its model was chosen on (the plan's
+    evidence); a group never backtested has no row.
     """
+    boards = {b.name: b for b in leaderboards(plan)}
     rows = []
-    for folder, label, group in BOARDS:
-        path = Path(boards_dir) / folder
-        if bayes_dir is not None and (Path(bayes_dir) / folder / "summary.csv").exists():
-            path = Path(bayes_dir) / folder
-        if not (path / "summary.csv").exists():
+    for g in plan.groups:
+        board = g.evidence.get("leaderboard")
+        if not board or Path(str(board)).name not in boards:
             continue
-        t = pd.read_csv(path / "summary.csv")
-        t = t.loc[t["n_origins"] > 0]
-        oracle = Path(boards_dir) / folder / "oracle.csv"
-        if oracle.exists():
-            t = pd.concat([t, pd.read_csv(oracle)], ignore_index=True)
-        in_use = default_model(group)
+        lb = boards[Path(str(board)).name]
+        t = lb.scores.loc[lb.scores["n_origins"] > 0]
+        in_use = g.model_chosen
         keep = t.loc[t["model"].isin([in_use, *SHOWN])]
         keep = pd.concat([keep.loc[keep["model"] == in_use], keep.loc[keep["model"] != in_use]])
+        label = f"{g.label}, {g.cell_area_km2:g} km², {lb.name}"
         for r in keep.itertuples(index=False):
             rows.append(
                 {
@@ -114,3 +98,16 @@ def harm_section(artefacts: str | Path) -> None:
     if (harm / "fairness.csv").exists():
         display(Markdown("Fairness audit by group (groups under 10 people suppressed):"))
         display(pd.read_csv(harm / "fairness.csv"))
+
+
+def models_in_use(plan: MonthlyPlan) -> Markdown:
+    """Each offence group's forecast model in this run, and the evidence it was chosen on."""
+    lines = []
+    for g in plan.groups:
+        board = g.evidence.get("leaderboard")
+        where = f"leaderboard `{Path(str(board)).name}`" if board else "no backtest yet"
+        lines.append(
+            f"- **{g.label}** ({g.cell_area_km2:g} km² cells): `{g.model_chosen}`, "
+            f"{g.evidence['reason']} ({where})."
+        )
+    return Markdown("\n".join(lines))

@@ -65,20 +65,37 @@ def suppress_counts(
     return out
 
 
+#: Identifiers shorter than this are not looked for (as whole tokens, short numbers would
+#: match counts in every table).
+MIN_IDENTIFIER_CHARS = 6
+#: A token of text that could be an identifier (letters, digits, ``-``, ``_``, ``/``).
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/\-]*[A-Za-z0-9]")
+
+
 def find_identifiers(paths: Iterable[str | Path], known: set[str] | None = None) -> list[str]:
-    """Return ``file: identifier`` for each pseudonymised identifier found in the files.
+    """Return ``file: identifier`` for each person identifier found in the files.
 
     Parameters
     ----------
     paths : iterable of path
         Files to scan (HTML, CSV, JSON, notebooks).
     known : set of str, optional
-        Real identifiers of the data; when given, only those count (fewer false alarms).
+        The data's identifiers (as published and as they stand in the input): every one
+        of at least :data:`MIN_IDENTIFIER_CHARS` characters found as a whole token
+        counts, whatever its form. Without them, only the workbench's own pseudonym
+        pattern (``P`` and 16 hex digits) is looked for.
     """
+    if known is not None:
+        known = {k for k in known if len(k) >= MIN_IDENTIFIER_CHARS}
     hits = []
     for p in paths:
         text = Path(p).read_text(errors="replace")
-        for found in set(PSEUDONYM.findall(text)):
-            if known is None or found in known:
-                hits.append(f"{p}: {found}")
+        if known is None:
+            found = set(PSEUDONYM.findall(text))
+        else:
+            tokens = set(TOKEN.findall(text))
+            # identifiers holding other characters are looked for as they are
+            odd = {k for k in known if not TOKEN.fullmatch(k)}
+            found = (tokens & known) | {k for k in odd if k in text}
+        hits += [f"{p}: {f}" for f in found]
     return sorted(hits)

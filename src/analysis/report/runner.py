@@ -1,8 +1,10 @@
 """The monthly run: execute the report notebooks with papermill and publish them.
 
-A run executes every notebook into a staging folder, renders code-free HTML, checks that no
-pseudonymised identifier reached a committee page, and writes ``index.html`` and
-``manifest.json``. Only a run in which every step succeeded replaces ``reports/YYYY-MM/``;
+A run validates the data folder once and builds its plan (:mod:`analysis.report.plan`),
+executes every notebook into a staging folder with the plan as a papermill parameter,
+renders code-free HTML, checks that no person identifier of the input (raw or keyed)
+reached a public file, and writes ``index.html`` and ``manifest.json`` (which records the
+plan whole). Only a run in which every step succeeded replaces ``reports/YYYY-MM/``;
 a failed run is kept under ``reports/failed/`` for debugging and the last good report of the
 month stays as it was.
 """
@@ -17,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 import papermill as pm
 from tqdm.auto import tqdm
 
 from analysis.report.disclosure import find_identifiers
 from analysis.report.html import notebook_to_html
 from analysis.report.manifest import base_manifest, now
-from analysis.report.views import TEST_BANNER
+from analysis.report.plan import VALIDATED_DIR, MonthlyPlan, build_plan, month_start
+from analysis.testmode import BANNER
 
 
 @dataclass(frozen=True)
@@ -37,25 +39,21 @@ class Step:
     parameters: dict[str, object] = field(default_factory=dict)
 
 
-#: The monthly run, in order (the committee summary reads what the others wrote).
-STEPS = (
-    Step("01_data_quality", "01_data_quality", "Data quality"),
-    Step(
-        "02_crime_forecast",
-        "02_forecast_knife_crime",
-        "Forecast: knife crime with injury",
-        {"offence_group": "knife_crime_with_injury"},
-    ),
-    Step(
-        "02_crime_forecast",
-        "02_forecast_serious_violence",
-        "Forecast: serious violence",
-        {"offence_group": "serious_violence"},
-    ),
-    Step("03_forecast_backtest", "03_forecast_backtest", "Forecasts against baselines"),
-    Step("04_harm_escalation", "04_harm_escalation", "Harm escalation"),
-    Step("05_committee_summary", "05_committee_summary", "Ethics committee summary"),
-)
+def monthly_steps(plan: MonthlyPlan) -> tuple[Step, ...]:
+    """The monthly run's notebooks, in order: one forecast page per offence group of the plan.
+
+    The committee summary comes last: it reads what the others wrote.
+    """
+    forecasts = tuple(
+        Step("02_crime_forecast", g.output, g.title, {"offence_group": g.name}) for g in plan.groups
+    )
+    return (
+        Step("01_data_quality", "01_data_quality", "Data quality"),
+        *forecasts,
+        Step("03_forecast_backtest", "03_forecast_backtest", "Forecasts against baselines"),
+        Step("04_harm_escalation", "04_harm_escalation", "Harm escalation"),
+        Step("05_committee_summary", "05_committee_summary", "Ethics committee summary"),
+    )
 
 
 @dataclass
@@ -79,7 +77,7 @@ def _index_html(month: str, steps: list[dict[str, object]], manifest: dict, test
             f"<tr><td>{link}</td><td>{html.escape(str(s['status']))}</td>"
             f"<td>{float(s.get('seconds') or 0):.1f}</td></tr>"
         )
-    banner = f'<p class="banner">{TEST_BANNER}</p>' if test_mode else ""
+    banner = f'<p class="banner">{BANNER}</p>' if test_mode else ""
     code = manifest.get("code", {})
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -95,11 +93,25 @@ def _index_html(month: str, steps: list[dict[str, object]], manifest: dict, test
     )
 
 
-def _known_ids(data_dir: Path) -> set[str]:
-    charges = data_dir / "charges.csv.gz"
-    if not charges.exists():
-        return set()
-    return set(pd.read_csv(charges, usecols=["person_id"], dtype=str)["person_id"].dropna())
+def _write_records(
+    stage: Path, month: str, manifest: dict[str, object], test_mode: bool, *, status: str
+) -> None:
+    manifest["finished"] = now()
+    manifest["status"] = status
+    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    steps = list(manifest.get("steps") or [])
+    (stage / "index.html").write_text(_index_html(month, steps, manifest, test_mode))
+
+
+def _fail(
+    stage: Path, out_root: Path, month: str, stamp: str, manifest: dict, test_mode: bool
+) -> RunResult:
+    """Record a failed run and keep it under ``failed/`` (the last good month stays)."""
+    _write_records(stage, month, manifest, test_mode, status="failed")
+    dest = out_root / "failed" / f"{month}-{stamp}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage.rename(dest)
+    return RunResult(ok=False, folder=dest, manifest=manifest)
 
 
 def run_monthly(
@@ -112,6 +124,9 @@ def run_monthly(
     kernel: str = "analysis",
     steps: tuple[Step, ...] | None = None,
     progress: bool = True,
+    offence_groups: str | Path | None = None,
+    offence_codes: str | Path | None = None,
+    pseudonym_key: bytes | None = None,
 ) -> RunResult:
     """Execute the monthly report for ``month`` (``YYYY-MM``).
 
@@ -130,32 +145,62 @@ def run_monthly(
     kernel : str
         Jupyter kernel name (``make setup`` registers ``analysis``).
     steps : tuple of Step, optional
-        Notebooks to run (default :data:`STEPS`).
+        Notebooks to run (default :func:`monthly_steps` of the plan).
     progress : bool
         Show a progress bar.
+    offence_groups, offence_codes : path, optional
+        Files replacing the data folder's (or the packaged) offence groups and code table.
+    pseudonym_key : bytes, optional
+        Key for person identifiers (default ``ANALYSIS_PSEUDONYM_KEY``).
 
     Returns
     -------
     RunResult
     """
-    pd.Period(month, freq="M")  # validates YYYY-MM
-    steps = STEPS if steps is None else steps
+    month_start(month)  # validates YYYY-MM
     data_dir, out_root = Path(data_dir).resolve(), Path(out_root).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
+    project_dir = notebooks_dir.parent
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     stage = out_root / f".staging-{month}-{stamp}"
     stage.mkdir(parents=True)
+    parameters = {
+        "month": month,
+        "data_dir": str(data_dir),
+        "test_mode": test_mode,
+        "kernel": kernel,
+        "offence_groups": str(offence_groups) if offence_groups else None,
+        "offence_codes": str(offence_codes) if offence_codes else None,
+    }
+    manifest = base_manifest(parameters, data_dir, root=Path(__file__).parent)
+    try:
+        plan, data = build_plan(
+            month,
+            data_dir,
+            stage,
+            project_dir=project_dir,
+            offence_groups=offence_groups,
+            offence_codes=offence_codes,
+            test_mode=test_mode,
+            pseudonym_key=pseudonym_key,
+        )
+    except Exception as exc:  # the plan could not be made: the run fails, and says why
+        manifest["plan"] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        manifest["steps"] = []
+        return _fail(stage, out_root, month, stamp, manifest, test_mode)
+    manifest["plan"] = plan.to_dict()
+    # the identifiers no public file may hold: as published (keyed when a key was set),
+    # and as they stand in the input
+    identifiers = data.person_ids() | data.folder.person_ids_raw(data.options)
+    steps = monthly_steps(plan) if steps is None else steps
     common = {
         "month": month,
         "data_dir": str(data_dir),
         "run_dir": str(stage),
-        "project_dir": str(notebooks_dir.parent),
+        "project_dir": str(project_dir),
         "test_mode": test_mode,
+        "plan": plan.to_dict(),
     }
-    manifest = base_manifest(
-        {"month": month, "data_dir": str(data_dir), "test_mode": test_mode, "kernel": kernel},
-        data_dir,
-    )
     records: list[dict[str, object]] = []
     failed = False
     bar = tqdm(steps, desc=f"monthly {month}", disable=not progress)
@@ -166,7 +211,7 @@ def run_monthly(
             "notebook": f"{step.notebook}.ipynb",
             "title": step.title,
             "output": f"{step.output}.ipynb",
-            "parameters": params,
+            "parameters": {k: v for k, v in params.items() if k != "plan"},
         }
         if failed:
             record["status"] = "not run (an earlier step failed)"
@@ -186,7 +231,7 @@ def run_monthly(
             page = notebook_to_html(
                 stage / f"{step.output}.ipynb",
                 title=step.title,
-                banner=TEST_BANNER if test_mode else None,
+                banner=BANNER if test_mode else None,
                 footer=f"Monthly report {month}; see manifest.json.",
             )
             (stage / f"{step.output}.html").write_text(page)
@@ -202,27 +247,28 @@ def run_monthly(
         print(f"  {step.output}: {record['status']} ({record['seconds']} s)")
 
     public = [p for p in stage.rglob("*") if p.is_file() and "restricted" not in p.parts]
-    leaks = find_identifiers(public, _known_ids(data_dir))
+    leaks = find_identifiers(public, identifiers)
+    scanned = {
+        "scanned_files": len(public),
+        "identifiers_checked": len(identifiers),
+        "identifiers_pseudonymised_on_load": data.pseudonymised_on_load,
+    }
     if leaks:
         failed = True
         manifest["privacy_check"] = {
             "status": "failed",
             "found": len(leaks),
-            "files": sorted({h.split(": ")[0] for h in leaks}),
+            "files": sorted({str(Path(h.split(": ")[0]).relative_to(stage)) for h in leaks}),
+            **scanned,
         }
     else:
-        manifest["privacy_check"] = {"status": "ok", "scanned_files": len(public)}
+        manifest["privacy_check"] = {"status": "ok", **scanned}
     manifest["steps"] = records
-    manifest["finished"] = now()
-    manifest["status"] = "failed" if failed else "ok"
-    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    (stage / "index.html").write_text(_index_html(month, records, manifest, test_mode))
-
     if failed:
-        dest = out_root / "failed" / f"{month}-{stamp}"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        stage.rename(dest)
-        return RunResult(ok=False, folder=dest, manifest=manifest)
+        return _fail(stage, out_root, month, stamp, manifest, test_mode)
+    _write_records(stage, month, manifest, test_mode, status="ok")
+    # the validated inputs served the run's notebooks; a published month keeps none
+    shutil.rmtree(stage / "restricted" / VALIDATED_DIR, ignore_errors=True)
     final = out_root / month
     if final.exists():
         old = out_root / f".previous-{month}-{stamp}"

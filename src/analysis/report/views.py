@@ -7,28 +7,33 @@ further up the pipeline.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from dataclasses import asdict, replace
 from pathlib import Path
 
-import geopandas as gpd
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
 from analysis import __version__
-from analysis.data import LoadOptions, load_crimes
+from analysis.data.folder import FolderData
 from analysis.data.quality import data_quality
-from analysis.data.reading import file_sha256
+from analysis.fairness import AuditSettings
+from analysis.fairness.areas import deprivation_profile as area_deprivation_profile
 from analysis.forecast.nextperiod import NextPeriodForecast, forecast_next_period
-from analysis.forecast.registry import default_model, in_test_mode
+from analysis.forecast.output import Leaderboard, read_leaderboard
+from analysis.forecast.plots import plot_change_map, plot_next_period_maps
+from analysis.harm.pipeline import HarmConfig
 from analysis.report.disclosure import suppress_counts
+from analysis.report.harm_run import (
+    HarmOutcome,
+    MeasureSettings,
+    harm_measures,
+    run_harm_escalation,
+)
 from analysis.report.manifest import package_versions
-from analysis.space import areal_interpolate
-
-#: Banner on every output made in test mode.
-TEST_BANNER = "TEST MODE - not for use"
+from analysis.report.plan import GroupPlan, MonthlyPlan, resolve_plan
+from analysis.space import PeriodCalendar
+from analysis.testmode import BANNER
 
 
 def banner(test_mode: bool) -> Markdown:
@@ -36,48 +41,43 @@ def banner(test_mode: bool) -> Markdown:
     if not test_mode:
         return Markdown("")
     return Markdown(
-        f"<div class='banner'>{TEST_BANNER}</div>\n\n**{TEST_BANNER}**: small "
+        f"<div class='banner'>{BANNER}</div>\n\n**{BANNER}**: small "
         "models and fast settings; the numbers below are not for decisions."
     )
 
 
-@dataclass
-class RunDates:
-    """The dates a monthly run works with."""
+def monthly_plan(
+    plan: dict[str, object] | None,
+    *,
+    month: str,
+    data_dir: str | Path,
+    run_dir: str | Path,
+    project_dir: str | Path,
+    test_mode: bool,
+) -> MonthlyPlan:
+    """The run's plan: the runner's (a papermill parameter), or one made for a notebook alone.
 
-    month: str
-    run_date: date
-    cutoff: date
-    data_start: date
-
-
-def run_dates(month: str, data_dir: str | Path) -> RunDates:
-    """Derive the run date (first day of ``month``), data cut-off and data start.
-
-    The cut-off is the day before the run date, or the last recorded day in the crime
-    extract if that is earlier; the data start is the extract's first recorded day.
+    See :func:`analysis.report.plan.resolve_plan`.
     """
-    run_date = date.fromisoformat(f"{month}-01")
-    recorded = pd.read_csv(Path(data_dir) / "crimes.csv.gz", usecols=["recorded_date"])
-    days = pd.to_datetime(recorded["recorded_date"], format="ISO8601", errors="coerce")
-    last = days.max().date()
-    return RunDates(
+    return resolve_plan(
+        plan,
         month=month,
-        run_date=run_date,
-        cutoff=min(run_date - timedelta(days=1), last),
-        data_start=days.min().date(),
+        data_dir=data_dir,
+        run_dir=run_dir,
+        project_dir=project_dir,
+        test_mode=test_mode,
     )
 
 
 # ---------------------------------------------------------------------------- data quality
 
 
-def run_data_quality(data_dir: str | Path, out_dir: str | Path, cutoff: date) -> dict:
-    """Validate the data folder and return the report dict.
+def run_data_quality(data: FolderData, run_dir: str | Path) -> dict:
+    """Summarise the run's validated data into ``run_dir/data_quality`` and return the report.
 
-    Aggregates go to ``out_dir``; quarantined rows naming people to its ``restricted/``.
+    Aggregates go to that folder; quarantined rows naming people to its ``restricted/``.
     """
-    return data_quality(data_dir, out_dir, as_of=cutoff)
+    return data_quality(data, Path(run_dir) / "data_quality")
 
 
 def reconciliation_table(report: dict) -> pd.DataFrame:
@@ -129,54 +129,57 @@ def plot_monthly(report: dict) -> plt.Figure:
 # ---------------------------------------------------------------------------- forecasts
 
 
-def load_run_crimes(data_dir: str | Path, cutoff: date) -> pd.DataFrame:
-    """Load the crime extract for a run (quarantining rows outside the study area)."""
-    data_dir = Path(data_dir)
-    result = load_crimes(
-        data_dir / "crimes.csv.gz", LoadOptions(area=data_dir / "study_area.geojson", as_of=cutoff)
-    )
-    return result.accepted
-
-
-def study_area(data_dir: str | Path) -> gpd.GeoSeries:
-    """The study-area polygon in British National Grid."""
-    return gpd.read_file(Path(data_dir) / "study_area.geojson").to_crs("EPSG:27700").geometry
-
-
-def forecast_model(model: str | None, offence_group: str, test_mode: bool) -> str:
-    """The forecaster spec to run.
-
-    ``None`` means the group's default, chosen by the backtests
-    (:data:`analysis.forecast.registry.GROUP_MODELS`); in test mode a Bayesian model gets
-    its tiny, bannered test fit.
-    """
-    spec = model or default_model(offence_group)
-    return in_test_mode(spec) if test_mode else spec
-
-
-def run_forecast(
-    crimes: pd.DataFrame,
-    group: str,
-    dates: RunDates,
-    area: gpd.GeoSeries,
+def group_plan(
+    plan: MonthlyPlan,
+    name: str,
     *,
-    model: str,
-    cell_area_km2: float | None,
-    seed: int,
-    draws: int,
-) -> NextPeriodForecast:
-    """Forecast the next 4-week period for one offence group."""
+    model: str | None = None,
+    cell_area_km2: float | None = None,
+) -> GroupPlan:
+    """One group's plan, with an analyst's override of its model or cell size if given.
+
+    An override is for exploring in JupyterLab; the page says the model is not the one the
+    backtests chose.
+    """
+    g = plan.group(name)
+    if model is not None:
+        g = replace(g, model=plan.testing.model_spec(model))
+    if cell_area_km2 is not None:
+        g = replace(g, cell_area_km2=float(cell_area_km2))
+    return g
+
+
+def run_forecast(plan: MonthlyPlan, data: FolderData, group: GroupPlan) -> NextPeriodForecast:
+    """Forecast the plan's target period for one offence group."""
+    if data.crimes is None or data.study_area is None:
+        raise ValueError("the forecasts need the data folder's crimes and study area")
+    dates = plan.dates
     return forecast_next_period(
-        crimes,
-        group,
+        data.crimes.accepted,
+        data.offence_groups[group.name],
+        data.offence_codes,
         run_date=dates.run_date,
         cutoff=dates.cutoff,
         data_start=dates.data_start,
-        area=area,
-        model=model,
-        cell_area_km2=cell_area_km2,
-        seed=seed,
-        draws=draws,
+        area=data.study_area,
+        model=group.model,
+        cell_area_km2=group.cell_area_km2,
+        seed=plan.forecast.seed,
+        draws=plan.forecast.draws,
+        calendar=PeriodCalendar(days=dates.period_days),
+    )
+
+
+def model_note(plan: MonthlyPlan, group: GroupPlan) -> Markdown:
+    """Which model runs for the group and why (or that an analyst overrode it)."""
+    if group.model != plan.testing.model_spec(group.model_chosen):
+        return Markdown(
+            f"Model `{group.model}`, set by hand for this notebook: the backtests chose "
+            f"`{group.model_chosen}` ({group.evidence['reason']})."
+        )
+    board = group.evidence.get("leaderboard") or "no leaderboard yet"
+    return Markdown(
+        f"Model `{group.model}`, chosen by the backtest (`{board}`): {group.evidence['reason']}."
     )
 
 
@@ -193,41 +196,12 @@ def forecast_headline(fc: NextPeriodForecast) -> Markdown:
 
 def forecast_maps(fc: NextPeriodForecast) -> plt.Figure:
     """Maps of the forecast mean, the upper end of the 90% interval and P(at least one)."""
-    g = fc.units[["unit_id", "geometry"]].merge(fc.table, on="unit_id")
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
-    specs = (
-        ("mean", "expected count", "viridis"),
-        ("hi90", "90% interval: upper end", "viridis"),
-        ("p_any", "probability of at least one", "magma"),
-    )
-    for ax, (col, title, cmap) in zip(axes, specs, strict=True):
-        g.plot(column=col, ax=ax, cmap=cmap, legend=True, legend_kwds={"shrink": 0.6})
-        ax.set_title(title)
-        ax.set_axis_off()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return plot_next_period_maps(fc.table, fc.units)
 
 
 def change_map(fc: NextPeriodForecast) -> plt.Figure:
     """Map of the forecast mean minus the last complete period's count."""
-    g = fc.units[["unit_id", "geometry"]].merge(fc.table, on="unit_id")
-    lim = float(np.abs(g["change"]).max() or 1)
-    fig, ax = plt.subplots(figsize=(6, 5))
-    g.plot(
-        column="change",
-        ax=ax,
-        cmap="RdBu_r",
-        vmin=-lim,
-        vmax=lim,
-        legend=True,
-        legend_kwds={"shrink": 0.6},
-    )
-    ax.set_title("forecast minus last complete period")
-    ax.set_axis_off()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return plot_change_map(fc.table, fc.units)
 
 
 def top_units(fc: NextPeriodForecast, n: int = 10) -> pd.DataFrame:
@@ -248,7 +222,9 @@ def predictive_checks(fc: NextPeriodForecast) -> pd.DataFrame | Markdown:
 
 
 def save_forecast_summary(
-    fc: NextPeriodForecast, run_dir: str | Path, deprivation: pd.DataFrame | None = None
+    fc: NextPeriodForecast,
+    run_dir: str | Path,
+    deprivation: pd.DataFrame | Markdown | None = None,
 ) -> Path:
     """Write the forecast's artefacts to ``run_dir/artefacts``.
 
@@ -257,7 +233,7 @@ def save_forecast_summary(
     out = Path(run_dir) / "artefacts"
     out.mkdir(parents=True, exist_ok=True)
     fc.table.to_csv(out / f"forecast_{fc.group}.csv", index=False, float_format="%.5g")
-    if deprivation is not None:
+    if isinstance(deprivation, pd.DataFrame):
         deprivation.to_csv(out / f"deprivation_{fc.group}.csv")
     summary = {k: v for k, v in asdict(fc).items() if k not in ("table", "units")}
     path = out / f"forecast_{fc.group}.json"
@@ -268,81 +244,22 @@ def save_forecast_summary(
 # ---------------------------------------------------------------------------- leaderboards
 
 
-@dataclass
-class Leaderboard:
-    """A saved backtest leaderboard with its provenance."""
-
-    name: str
-    table: pd.DataFrame
-    sha256: str
-    written: str
-    figures: list[Path]
-
-
-def load_leaderboard(folder: str | Path) -> Leaderboard:
-    """Read a saved leaderboard (``summary.csv``, ``run.json``, figures) and its hash."""
-    folder = Path(folder)
-    table = pd.read_csv(folder / "summary.csv")
-    oracle = folder / "oracle.csv"
-    if oracle.exists():
-        table = pd.concat([table, pd.read_csv(oracle)], ignore_index=True)
-    stamp = pd.Timestamp((folder / "summary.csv").stat().st_mtime, unit="s").date()
-    run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
-    written = str(run.get("written", stamp))
-    cols = [
-        "model",
-        "n_origins",
-        "crps",
-        "crps_se",
-        "log_score",
-        "mae",
-        "hit_rate_5pct",
-        "pai_5pct",
-        "pei_star_5pct",
-        "coverage_90",
-        "fit_seconds",
-    ]
-    figs = [folder / f for f in ("hit_rate_curves.png", "calibration.png") if (folder / f).exists()]
-    return Leaderboard(
-        name=folder.name,
-        table=table[[c for c in cols if c in table]].round(4),
-        sha256=file_sha256(folder / "summary.csv"),
-        written=written,
-        figures=figs,
-    )
-
-
-# ---------------------------------------------------------------------------- disparities
-
-
-def deprivation_profile(fc: NextPeriodForecast, data_dir: str | Path) -> pd.DataFrame:
-    """Forecast burden by area deprivation: where the forecast would send attention.
-
-    Each unit takes the area-weighted mean IMD 2019 rank of the LSOAs it covers
-    (``lsoa.geojson`` in the data folder); units are grouped into national IMD quintiles
-    (1 = most deprived fifth of England). For each quintile: units, area, share of the
-    expected offences, share of the forecast top 5% of units, and the expected count per
-    km².
-    """
-    lsoa = gpd.read_file(Path(data_dir) / "lsoa.geojson").to_crs("EPSG:27700")
-    imd = areal_interpolate(lsoa, fc.units, intensive=["imd_rank"])["imd_rank"]
-    t = fc.table.set_index("unit_id").join(imd)
-    t["quintile"] = np.clip(np.ceil(t["imd_rank"] / 32_844 * 5), 1, 5).astype("Int64")
-    n_top = max(1, int(np.ceil(0.05 * len(t))))
-    top = (t["mean"] / t["area_km2"]).rank(ascending=False, method="first") <= n_top
-    t["top5"] = top
-    g = t.groupby("quintile")
-    out = pd.DataFrame(
-        {
-            "units": g.size(),
-            "area_km2": g["area_km2"].sum().round(1),
-            "share_of_expected_offences": (g["mean"].sum() / t["mean"].sum()).round(3),
-            "share_of_top5pct_units": (g["top5"].sum() / top.sum()).round(3),
-            "expected_per_km2": (g["mean"].sum() / g["area_km2"].sum()).round(3),
-        }
-    )
-    out.index.name = "IMD quintile (1 = most deprived)"
+def leaderboards(plan: MonthlyPlan) -> list[Leaderboard]:
+    """The saved leaderboards the plan cites: each group's evidence, then real-data ones."""
+    root = Path(plan.project_dir)
+    oracles = {g.evidence["leaderboard"]: g.evidence.get("oracle") for g in plan.groups}
+    out = []
+    for board in plan.leaderboards:
+        oracle = oracles.get(board)
+        out.append(read_leaderboard(root / board, oracle=root / oracle if oracle else None))
     return out
+
+
+def deprivation_profile(fc: NextPeriodForecast, data: FolderData) -> pd.DataFrame | Markdown:
+    """The forecast's burden by area deprivation (:mod:`analysis.fairness.areas`)."""
+    if data.lsoa is None:
+        return Markdown("No LSOA geography in the data folder: no deprivation profile.")
+    return area_deprivation_profile(fc.table, fc.units, data.lsoa)
 
 
 def watermark() -> Markdown:
@@ -358,51 +275,26 @@ def watermark() -> Markdown:
 # ---------------------------------------------------------------------------- harm
 
 
-def run_harm_escalation(
-    data_dir: str | Path,
-    run_dir: str | Path,
-    reference_date: date,
-    *,
-    test_mode: bool,
-    capacity: int = 100,
-) -> Path:
-    """Run the harm-escalation model (``analysis harm``) into ``run_dir/artefacts/harm``.
+def run_harm(plan: MonthlyPlan, data: FolderData, run_dir: str | Path) -> HarmOutcome:
+    """Run the harm-escalation job with the plan's settings into ``run_dir/artefacts/harm``.
 
     Aggregates land in that folder; the offender managers' ranked list and any quarantined
     charge rows land in its ``restricted/`` subfolder, which never reaches the committee.
-
-    Returns
-    -------
-    Path
-        The output folder.
     """
-    import argparse
-
-    from analysis.report.harm_command import add_harm_parser
-
+    h = plan.harm
+    measure, extra, tables = harm_measures(MeasureSettings(), data.offence_codes)
+    config = HarmConfig(
+        reference_date=pd.Timestamp(h.reference_date),
+        measure=measure,
+        capacity=h.capacity,
+        n_boot=h.n_boot,
+        seed=h.seed,
+        test_mode=plan.test_mode,
+        extra_measures=extra,
+    )
+    audit = AuditSettings(n_boot=h.n_boot, seed=h.seed)
     out = Path(run_dir) / "artefacts" / "harm"
-    argv = [
-        "harm",
-        "--data",
-        str(data_dir),
-        "--reference-date",
-        reference_date.isoformat(),
-        "--out",
-        str(out),
-        "--as-of",
-        reference_date.isoformat(),
-        "--capacity",
-        str(capacity),
-    ]
-    if test_mode:
-        argv.append("--test-mode")
-    parser = argparse.ArgumentParser(prog="analysis")
-    add_harm_parser(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    code = args.func(args)
-    if code != 0:
-        raise RuntimeError(f"analysis harm failed with exit code {code}")
-    return out
+    return run_harm_escalation(data, config, audit, out, official_tables=tables)
 
 
 def harm_table(out: str | Path, name: str) -> pd.DataFrame:

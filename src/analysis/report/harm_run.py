@@ -1,0 +1,220 @@
+"""The harm-escalation job: the harm run, its fairness audit and every output, in one call.
+
+:func:`run_harm_escalation` is the job's one entry point, called alike by ``analysis
+harm``, the monthly run's notebook and the tests. It lives in the report stage because it
+joins the harm run (``analysis.harm``) with its fairness audit (``analysis.fairness``) and
+writes the committee's text; ``harm`` never imports ``fairness``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.data.folder import FolderData
+from analysis.fairness import AuditSettings, audit_attributes, audit_models
+from analysis.fairness.plots import fairness_figure
+from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
+from analysis.harm.official import load_chi_code_table, load_css_table
+from analysis.harm.output import write_run
+from analysis.harm.pipeline import HarmConfig, HarmRun, run_harm
+from analysis.report.harm_summary import committee_summary
+from analysis.testmode import BANNER
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """Which harm index and counting rule, and any official tables supplied.
+
+    Attributes
+    ----------
+    index : {"cambridge_chi", "ons_css"}
+        Harm index of the run (the package ships the CHI family medians only).
+    counting : CountingRule
+        Which charges count towards harm.
+    css_table, chi_table : Path, optional
+        CSV exports of the official ONS CSS weights or Cambridge CHI days by code.
+    code_col, weight_col : str, optional
+        Their columns (detected when not given).
+    """
+
+    index: str = "cambridge_chi"
+    counting: CountingRule = CountingRule.CHARGES
+    css_table: Path | None = None
+    chi_table: Path | None = None
+    code_col: str | None = None
+    weight_col: str | None = None
+
+
+def harm_measures(
+    settings: MeasureSettings, codes: pd.DataFrame
+) -> tuple[HarmMeasure, tuple[HarmMeasure, ...], dict[str, object]]:
+    """The run's measure, the sensitivity table's other measures, and the tables read.
+
+    The sensitivity table always holds the packaged CHI family medians counting all charges
+    and counting convictions only, plus any official table supplied (CSS, CHI by code).
+
+    Raises
+    ------
+    ValueError
+        If the CSS index is asked for without its table.
+    """
+    cols = {"code_col": settings.code_col, "weight_col": settings.weight_col}
+    tables: dict[str, object] = {}
+    family_chi = chi = cambridge_chi()
+    if settings.chi_table:
+        chi, tables["chi_table"] = load_chi_code_table(
+            settings.chi_table, **cols, offence_codes=codes
+        )
+    css = None
+    if settings.css_table:
+        css, tables["css_table"] = load_css_table(settings.css_table, **cols, offence_codes=codes)
+    if settings.index == "ons_css" and css is None:
+        raise ValueError(
+            "--index ons_css needs --css-table: no ONS Crime Severity Score weights ship "
+            "with the package"
+        )
+    main = HarmMeasure(css if settings.index == "ons_css" else chi, settings.counting)
+    extra = [
+        HarmMeasure(family_chi, CountingRule.CHARGES),
+        HarmMeasure(family_chi, CountingRule.CONVICTIONS),
+    ]
+    if css is not None:
+        extra.append(HarmMeasure(css, CountingRule.CHARGES))
+    if settings.chi_table:
+        extra.append(HarmMeasure(chi, CountingRule.CHARGES))
+    named = []
+    for m in extra:
+        if m.index.name == main.index.name and m.index.version != main.index.version:
+            m = HarmMeasure(replace(m.index, name=f"{m.index.name}[{m.index.version}]"), m.counting)
+        named.append(m)
+    return main, tuple(named), tables
+
+
+@dataclass
+class HarmOutcome:
+    """What the job produced.
+
+    Attributes
+    ----------
+    run : HarmRun
+        The harm run (cohorts, models, metrics).
+    fairness : pandas.DataFrame
+        The fairness audit (aggregate; small groups suppressed).
+    files : dict of str to Path
+        Every file written, by name.
+    reconciliation : dict
+        The charges file's read = accepted + rejected, with reasons.
+    out : Path
+        The output folder.
+    """
+
+    run: HarmRun
+    fairness: pd.DataFrame
+    files: dict[str, Path]
+    reconciliation: dict[str, object]
+    out: Path
+
+
+def run_harm_escalation(
+    data: FolderData,
+    config: HarmConfig,
+    audit: AuditSettings,
+    out: str | Path,
+    *,
+    official_tables: dict[str, object] | None = None,
+) -> HarmOutcome:
+    """Run the harm-escalation model with its fairness audit and write every output.
+
+    Aggregates go to ``out``; the offender managers' ranked list, the evaluation
+    predictions and the quarantined charge rows go to ``out/restricted/`` only.
+
+    Parameters
+    ----------
+    data : FolderData
+        The validated data folder (its charges, LSOA-to-unit table and any truth).
+    config : HarmConfig
+        The harm run's settings.
+    audit : AuditSettings
+        The fairness audit's settings.
+    out : str or Path
+        Output folder.
+    official_tables : dict, optional
+        What :func:`harm_measures` read, recorded in ``run.json``.
+
+    Returns
+    -------
+    HarmOutcome
+
+    Raises
+    ------
+    ValueError
+        If the folder has no charges.
+    analysis.inference.ConvergenceError
+        If the Bayesian model did not converge (nothing is written).
+    """
+    if data.charges is None:
+        raise ValueError(f"{data.folder.root}: the harm model needs a charges file")
+    out = Path(out)
+    run = run_harm(
+        data.charges.accepted,
+        config,
+        lsoa_units=data.lsoa_units,
+        truth=data.truth,
+        codes=data.offence_codes,
+    )
+    attributes = audit_attributes(run.cohorts["evaluate"].people)
+    fairness = audit_models(
+        run.evaluation, attributes, list(config.models), capacity=config.capacity, settings=audit
+    )
+    summary = data.charges.summary()
+    reconciliation = {k: summary[k] for k in ("read", "accepted", "rejected", "reasons", "sha256")}
+    files = write_run(
+        run,
+        out,
+        fairness=fairness,
+        load_summary=reconciliation,
+        rejected=data.charges.rejected,
+        extra={
+            "official_tables": official_tables or {},
+            "fairness": {"min_group_size": audit.min_group_size, "n_boot": audit.n_boot},
+            "pseudonymised_on_load": data.pseudonymised_on_load,
+        },
+    )
+    stamp = BANNER if config.test_mode else ""
+    files["committee"] = out / "committee_summary.md"
+    files["committee"].write_text(committee_summary(run, fairness, stamp))
+    files["fairness_png"] = fairness_figure(
+        fairness, config.rank_model, out / "fairness.png", stamp=stamp
+    )
+    return HarmOutcome(
+        run=run, fairness=fairness, files=files, reconciliation=reconciliation, out=out
+    )
+
+
+def describe(outcome: HarmOutcome) -> list[str]:
+    """The lines a user reads after a run (counts and metrics only, no person)."""
+    r = outcome.reconciliation
+    lines = [BANNER] if outcome.run.config.test_mode else []
+    lines.append(f"charges: read {r['read']} = accepted {r['accepted']} + rejected {r['rejected']}")
+    for label, c in outcome.run.cohorts.items():
+        pos = "" if c.target is None else f", {int(c.target.sum())} became high harm"
+        lines.append(
+            f"  {label}: cohort at {c.reference_date.date()} of {len(c)} people, "
+            f"threshold {c.threshold:g} days{pos}"
+        )
+    for name, m in outcome.run.metrics.items():
+        lo, hi = m["auc_ci"]
+        lines.append(
+            f"  {name}: AUC {m['auc']:.3f} [{lo:.3f}, {hi:.3f}], PR AUC {m['pr_auc']:.3f}, "
+            f"Brier {m['brier']:.4f}, slope {m['calibration_slope']:.2f}, "
+            f"precision@{m['k']} {m['precision_at_k']:.3f}"
+        )
+    lines += [f"  note: {n}" for n in outcome.run.notes]
+    lines.append(
+        f"wrote {len(outcome.files)} files to {outcome.out} "
+        f"(person-level files in {outcome.out / 'restricted'})"
+    )
+    return lines
