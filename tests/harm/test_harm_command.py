@@ -1,13 +1,14 @@
-"""The ``analysis harm`` command on the sample, in test mode (a tiny Bayesian fit).
+"""The harm-escalation job on the sample, in test mode (a tiny Bayesian fit).
 
-One run is shared by the tests of this module. It checks the output contract, that nothing
+One run of the job's typed entry point (``run_harm_escalation``, as the CLI and the monthly
+notebook call it) is shared by the tests of this module; the ``analysis harm`` command is
+driven through the CLI's own parser. It checks the output contract, that nothing
 person-level leaves ``restricted/``, the test-mode stamp, and the results against the
 sample's escalation truth.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 
@@ -15,9 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.cli import build_parser
+from analysis.data import LoadOptions
+from analysis.data.folder import DataFolder
 from analysis.data.truth import load_escalation_truth
-from analysis.harm.pipeline import MODEL_NAMES
-from analysis.report.harm_command import add_harm_parser
+from analysis.fairness import AuditSettings
+from analysis.harm.pipeline import MODEL_NAMES, HarmConfig
+from analysis.report.harm_run import MeasureSettings, harm_measures, run_harm_escalation
 from analysis.testmode import BANNER as TEST_STAMP
 
 METRIC_KEYS = {
@@ -35,10 +40,7 @@ PSEUDONYM = re.compile(r"P[0-9a-f]{16}")
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="analysis")
-    sub = p.add_subparsers(dest="command", required=True)
-    add_harm_parser(sub)
-    return p
+    return build_parser()
 
 
 def run(argv):
@@ -49,23 +51,22 @@ def run(argv):
 @pytest.fixture(scope="module")
 def out(tmp_path_factory, sample_dir):
     folder = tmp_path_factory.mktemp("harm")
-    rc = run(
-        [
-            "harm",
-            "--data",
-            str(sample_dir),
-            "--reference-date",
-            "2025-10-01",
-            "--out",
-            str(folder),
-            "--as-of",
-            "2026-09-30",
-            "--capacity",
-            "150",
-            "--test-mode",
-        ]
+    data = DataFolder.locate(sample_dir, require=("charges",)).load(
+        LoadOptions(as_of=pd.Timestamp("2026-09-30").date()), contracts=("charges",)
     )
-    assert rc == 0
+    measure, extra, tables = harm_measures(MeasureSettings(), data.offence_codes)
+    config = HarmConfig(
+        reference_date=pd.Timestamp("2025-10-01"),
+        measure=measure,
+        capacity=150,
+        n_boot=100,
+        test_mode=True,
+        extra_measures=extra,
+    )
+    outcome = run_harm_escalation(
+        data, config, AuditSettings(n_boot=100), folder, official_tables=tables
+    )
+    assert outcome.out == folder and (folder / "committee_summary.md").exists()
     return folder
 
 

@@ -12,18 +12,25 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.report.runner import STEPS, Step, run_monthly
-from analysis.report.views import TEST_BANNER
+from analysis.report.plan import MonthlyPlan
+from analysis.report.runner import Step, monthly_steps, run_monthly
+from analysis.testmode import BANNER as TEST_BANNER
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def steps_of(run):
+    return monthly_steps(MonthlyPlan.from_dict(run.manifest["plan"]))
 
 
 def test_every_step_ran(monthly_run):
     assert monthly_run.ok, monthly_run.manifest["steps"]
     statuses = {s["output"]: s["status"] for s in monthly_run.manifest["steps"]}
-    assert statuses == {f"{s.output}.ipynb": "ok" for s in STEPS}
+    steps = steps_of(monthly_run)
+    assert statuses == {f"{s.output}.ipynb": "ok" for s in steps}
+    assert len(steps) == 6  # one forecast page per packaged offence group
     index = (monthly_run.folder / "index.html").read_text()
-    for s in STEPS:
+    for s in steps:
         assert (monthly_run.folder / f"{s.output}.html").exists()
         assert f'href="{s.output}.html"' in index
 
@@ -31,6 +38,14 @@ def test_every_step_ran(monthly_run):
 def test_manifest_records_provenance(monthly_run):
     m = json.loads((monthly_run.folder / "manifest.json").read_text())
     assert m["parameters"]["month"] == "2026-10" and m["parameters"]["test_mode"] is True
+    plan = MonthlyPlan.from_dict(m["plan"])  # the plan, recorded whole
+    assert plan.test_mode and plan.dates.run_date.isoformat() == "2026-10-01"
+    assert plan.dates.cutoff.isoformat() == "2026-09-30" and plan.dates.target_period == 115
+    assert [g.name for g in plan.groups] == ["knife_crime_with_injury", "serious_violence"]
+    assert plan.group("knife_crime_with_injury").evidence["summary_sha256"]
+    assert {"crimes", "charges", "offence_groups", "offence_codes"} <= set(plan.data["hashes"])
+    assert plan.data["hashes"]["offence_groups"].startswith("packaged:")
+    assert not (monthly_run.folder / "restricted" / "validated").exists()  # not published
     assert {"crimes.csv.gz", "charges.csv.gz"} <= set(m["data_hashes"])
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in m["data_hashes"].values())
     assert re.fullmatch(r"[0-9a-f]{40}", m["code"]["commit"])
@@ -42,7 +57,7 @@ def test_manifest_records_provenance(monthly_run):
 
 
 def test_test_mode_is_bannered_everywhere(monthly_run):
-    for s in STEPS:
+    for s in steps_of(monthly_run):
         page = (monthly_run.folder / f"{s.output}.html").read_text()
         assert page.count(TEST_BANNER) >= 2
         nb = nbformat.read(monthly_run.folder / f"{s.output}.ipynb", as_version=4)
@@ -51,14 +66,14 @@ def test_test_mode_is_bannered_everywhere(monthly_run):
 
 
 def test_each_group_gets_its_model_and_a_bayesian_fit_runs_in_test_mode(monthly_run):
-    from analysis.testmode import BANNER as TEST_MODE_BANNER
     from analysis.forecast.registry import GROUP_MODELS
+    from analysis.testmode import BANNER as TEST_MODE_BANNER
 
     for group, model in GROUP_MODELS.items():
         s = json.loads((monthly_run.folder / "artefacts" / f"forecast_{group}.json").read_text())
         assert s["model"].startswith(model)
         if model.startswith("bayes"):
-            assert TEST_MODE_BANNER in s["model"]  # the tiny test fit, labelled
+            assert TEST_BANNER in s["model"]  # the tiny test fit, labelled
             assert any(n.startswith("Bayesian fit, attempt 1") for n in s["notes"])
 
 
@@ -75,7 +90,7 @@ def test_committee_pages_hold_no_identifier_or_code(monthly_run):
 def test_executed_notebooks_pass_nbval(monthly_run, tmp_path):
     """Re-run the executed notebooks (with their test parameters) under nbval-lax."""
     copies = []
-    for s in STEPS:
+    for s in steps_of(monthly_run):
         dst = tmp_path / f"{s.output}.ipynb"
         shutil.copy(monthly_run.folder / f"{s.output}.ipynb", dst)
         copies.append(str(dst))
@@ -178,7 +193,7 @@ def test_cli_monthly_exit_code_on_failure(tmp_path, fake_notebooks, monkeypatch)
     from analysis import cli
     from analysis.report import runner
 
-    monkeypatch.setattr(runner, "STEPS", (Step("broken", "broken", "B"),))
+    monkeypatch.setattr(runner, "monthly_steps", lambda plan: (Step("broken", "broken", "B"),))
     code = cli.main(
         [
             "monthly",

@@ -15,6 +15,7 @@ import html
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,7 +123,7 @@ def run_monthly(
     notebooks_dir: str | Path = "notebooks",
     test_mode: bool = False,
     kernel: str = "analysis",
-    steps: tuple[Step, ...] | None = None,
+    steps: tuple[Step, ...] | Callable[[MonthlyPlan], tuple[Step, ...]] | None = None,
     progress: bool = True,
     offence_groups: str | Path | None = None,
     offence_codes: str | Path | None = None,
@@ -144,7 +145,7 @@ def run_monthly(
         Small, fast settings; every output carries the test-mode banner.
     kernel : str
         Jupyter kernel name (``make setup`` registers ``analysis``).
-    steps : tuple of Step, optional
+    steps : tuple of Step, or a function of the plan returning them, optional
         Notebooks to run (default :func:`monthly_steps` of the plan).
     progress : bool
         Show a progress bar.
@@ -192,7 +193,10 @@ def run_monthly(
     # the identifiers no public file may hold: as published (keyed when a key was set),
     # and as they stand in the input
     identifiers = data.person_ids() | data.folder.person_ids_raw(data.options)
-    steps = monthly_steps(plan) if steps is None else steps
+    if steps is None:
+        steps = monthly_steps(plan)
+    elif callable(steps):
+        steps = steps(plan)
     common = {
         "month": month,
         "data_dir": str(data_dir),

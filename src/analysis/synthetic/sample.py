@@ -16,6 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from analysis import __version__
+from analysis.data.folder import FOLDER_FILES
 from analysis.data.offences import load_offence_groups
 from analysis.harm.index import CAMBRIDGE_CHI_VERSION, cambridge_chi_by_family
 from analysis.space.grid import make_grid
@@ -245,14 +246,15 @@ def write_sample(
     charges_out = _inject_charge_faults(
         charges.drop(columns=["person", "charge_day", "family"]), streams[6]
     )
+    named = {role: out / names[0] for role, names in FOLDER_FILES.items()}  # the contract's
     files = {
-        "crimes": out / "crimes.csv.gz",
-        "charges": out / "charges.csv.gz",
-        "study_area": out / "study_area.geojson",
-        "lsoa": out / "lsoa.geojson",
-        "lom_units": out / "lsoa_to_lom_unit.csv",
+        "crimes": named["crimes"],
+        "charges": named["charges"],
+        "study_area": named["study_area"],
+        "lsoa": named["lsoa"],
+        "lom_units": named["lsoa_units"],
         "truth_counts": out / "truth" / "expected_counts.csv.gz",
-        "truth_escalation": out / "truth" / "escalation.csv.gz",
+        "truth_escalation": named["truth"],
         "faults": out / "truth" / "injected_faults.csv",
     }
     _gzip_csv(extract.drop(columns="event_index"), files["crimes"])
