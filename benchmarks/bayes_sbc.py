@@ -32,13 +32,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bayes_common import queen_grid
 
 from analysis.forecast import metrics as M
-from analysis.forecast.bayesian.forecaster import KEEP
+from analysis.forecast.bayesian.forecaster import KEEP, LATENTS
 from analysis.forecast.bayesian.graph import build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
-from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sample
 from analysis.forecast.bayesian.simulate import simulate
 from analysis.forecast.bayesian.spec import HYPERPARAMETERS, ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
+from analysis.inference import SamplerSettings, diagnose, sample
 
 RANK_DRAWS = 99
 
@@ -100,7 +100,7 @@ def main() -> None:
         idata, compiled, secs = sample(
             model, settings, seed=args.seed + r, compiled=compiled, data=data, var_names=keep
         )
-        diag = diagnose(idata, settings)
+        diag = diagnose(idata, settings, parameters=HYPERPARAMETERS, latents=LATENTS)
         post = idata.posterior
         total = post.sizes["chain"] * post.sizes["draw"]
         thin = np.linspace(0, total - 1, RANK_DRAWS).round().astype(int)

@@ -35,14 +35,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from bayes_common import queen_grid
 
-from analysis.forecast.bayesian.forecaster import KEEP
+from analysis.forecast.bayesian.forecaster import KEEP, LATENTS
 from analysis.forecast.bayesian.graph import build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
-from analysis.forecast.bayesian.sampling import SamplerSettings, diagnose, sample
 from analysis.forecast.bayesian.simulate import simulate
-from analysis.forecast.bayesian.spec import ModelSpec
+from analysis.forecast.bayesian.spec import HYPERPARAMETERS, ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
 from analysis.forecast.summary import summarise_predictive
+from analysis.inference import SamplerSettings, diagnose, sample
 from analysis.report.manifest import git_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,8 +119,15 @@ def run(
     )
     build_s = time.perf_counter() - t0
     keep = [v for v in KEEP if v in model.named_vars]
-    idata, _, secs = sample(model, settings, seed=1, var_names=keep)
-    diag = diagnose(idata, settings)
+    idata, _, secs = sample(
+        model,
+        settings,
+        seed=1,
+        var_names=keep,
+        parameters=HYPERPARAMETERS,
+        latents=LATENTS,
+    )
+    diag = diagnose(idata, settings, parameters=HYPERPARAMETERS, latents=LATENTS)
     t0 = time.perf_counter()
     centre = float(model_data(spec, counts, observed, season, offset)["centre"])
     dist = next_period_rates(
@@ -135,7 +142,7 @@ def run(
     )
     summarise_predictive(dist, np.ones(n), rng, k=2, draws=4000)
     forecast_s = time.perf_counter() - t0
-    hyper = diag.table[diag.table["kind"] == "hyper"]
+    hyper = diag.table[diag.table["kind"] == "parameter"]
     out = {
         "run": label,
         "code": CODE,

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 #: Banner on every output of a test-mode run.
 BANNER = "TEST MODE - not for use"
 
+#: What test mode does to a Bayesian sampler (``SamplerSettings.for_test_mode``): few
+#: draws, two chains; the convergence checks are off.
+SAMPLER = {"draws": 200, "tune": 300, "chains": 2}
+
 #: Models with an explicit test mode (tiny fits, checks off, every output bannered).
 MODELS_WITH_TEST_MODE = ("bayes",)
 

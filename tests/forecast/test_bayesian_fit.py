@@ -14,7 +14,6 @@ from shapely.geometry import box
 
 from analysis.forecast.backtest import run_backtest
 from analysis.forecast.bayesian import BayesianForecaster, ConvergenceError
-from analysis.forecast.bayesian.forecaster import TEST_MODE_BANNER
 from analysis.forecast.bayesian.simulate import simulate
 from analysis.forecast.bayesian.spec import ModelSpec
 from analysis.forecast.bayesian.structure import spatial_structure
@@ -22,6 +21,7 @@ from analysis.forecast.output import write_model_records
 from analysis.forecast.panel import build_panel
 from analysis.forecast.registry import make_forecaster
 from analysis.forecast.summary import summarise_predictive
+from analysis.testmode import BANNER as TEST_MODE_BANNER
 
 CRS = "EPSG:27700"
 ROWS = COLS = 5

@@ -271,14 +271,14 @@ def test_level_scale_estimate_recovers_a_known_scale(sigma_level, tolerance):
     rng = np.random.default_rng(4)
     n, spec = 900, ModelSpec(window=78)
     blocks = block_index(spec, 78)
-    steps = rng.normal(0.0, sigma_level * np.sqrt(_block_gaps(blocks)), (n, blocks.max()))
+    steps = rng.normal(0.0, sigma_level * np.sqrt(_block_gaps(blocks, 13)), (n, blocks.max()))
     level = np.c_[np.zeros(n), np.cumsum(steps, axis=1)]
     season = 0.1 * np.sin(2 * np.pi * np.arange(78) / 13)
     log_rate = np.log(2.0) + rng.normal(0.0, 1.0, (n, 1)) + level[:, blocks] + season
     counts = rng.poisson(np.exp(log_rate))
     y_block = counts @ np.eye(blocks.max() + 1)[blocks]
     seen = np.ones(y_block.shape[1], dtype=bool)
-    estimate = level_scale_estimate(y_block, seen, _block_gaps(blocks))
+    estimate = level_scale_estimate(y_block, seen, _block_gaps(blocks, 13))
     assert estimate == pytest.approx(sigma_level, abs=tolerance)
     spec = ModelSpec(window=78, level_centring="partial")
     data = model_data(spec, counts, np.ones(78), np.arange(78) % 13, np.zeros(n))

@@ -8,8 +8,10 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from analysis.forecast.bayesian import sampling
-from analysis.forecast.bayesian.sampling import SamplerSettings, checkpoints, diagnose, sample
+from analysis.inference import SamplerSettings, checkpoints, diagnose, sample, sampling
+
+#: What the checkpoints check in the small model.
+PARAMETERS = ("b0", "sigma_level")
 
 
 def test_checkpoint_schedule():
@@ -24,7 +26,7 @@ def test_checkpoint_schedule():
 
 @pytest.fixture(scope="module")
 def small_model():
-    """Two hyperparameters the checks know (``b0``, ``sigma_level``) and a latent vector."""
+    """Two parameters the checks are told of (``b0``, ``sigma_level``) and a latent vector."""
     with pm.Model() as model:
         b0 = pm.Normal("b0", 0.0, 1.0)
         sigma = pm.HalfNormal("sigma_level", 1.0)
@@ -41,7 +43,7 @@ SETTINGS = SamplerSettings(
 def first_passing_prefix(full, settings: SamplerSettings) -> int | None:
     """The first checkpoint at which the full run's draws so far pass every check."""
     for n in checkpoints(settings):
-        if diagnose(full.isel(draw=slice(0, n)), settings).converged:
+        if diagnose(full.isel(draw=slice(0, n)), settings, parameters=PARAMETERS).converged:
             return n
     return None
 
@@ -53,12 +55,12 @@ def test_the_stop_is_the_first_passing_prefix_of_the_full_run(small_model):
     assert full.posterior.sizes["draw"] == 1200
     expected = first_passing_prefix(full, SETTINGS)
     assert expected is not None and 100 < expected < 1200  # 100 draws x 4 chains < ESS 400
-    idata, _, _ = sample(small_model, SETTINGS, seed=11, compiled=compiled)
+    idata, _, _ = sample(small_model, SETTINGS, seed=11, compiled=compiled, parameters=PARAMETERS)
     assert idata.posterior.sizes["draw"] == expected
     np.testing.assert_array_equal(
         idata.posterior["b0"].values, full.posterior["b0"].values[:, :expected]
     )
-    diag = diagnose(idata, SETTINGS)
+    diag = diagnose(idata, SETTINGS, parameters=PARAMETERS)
     assert diag.converged and diag.draws == expected
     # a stricter floor needs more draws: it stops later, or runs every draw
     strict = SamplerSettings(**{**SETTINGS.__dict__, "min_ess": 1500.0})
@@ -115,9 +117,14 @@ def test_the_stop_does_not_depend_on_when_the_trace_is_looked_at(
 
     monkeypatch.setattr(nutpie, "sample", lambda *a, **k: fake)
     monkeypatch.setattr(sampling.time, "sleep", lambda s: None)
-    idata = sampling._sample_with_checkpoints(compiled, settings, {})
+    idata = sampling._sample_with_checkpoints(compiled, settings, {}, PARAMETERS)
     n = expected or 1200  # no checkpoint passes: every draw (the checks then fail)
     assert idata.posterior.sizes["draw"] == n
     np.testing.assert_array_equal(idata.posterior["b0"].values, full.posterior["b0"].values[:, :n])
     assert fake.aborted == (expected is not None)
     assert fake.looks == len(steps) if expected is None else fake.looks <= len(steps)
+
+
+def test_stopping_early_needs_the_parameters_to_check(small_model):
+    with pytest.raises(ValueError, match="parameters to check"):
+        sample(small_model, SETTINGS, seed=11)

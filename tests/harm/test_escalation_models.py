@@ -7,17 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.harm import bayes
 from analysis.harm.baselines import PointsScoreModel, PriorHarmModel, points_score
-from analysis.harm.bayes import (
-    ConvergenceError,
-    DiagnosticThresholds,
-    check_convergence,
-    diagnostics,
-)
+from analysis.harm.bayes import HARM_SAMPLER, PARAMETERS, BayesianLogisticModel
 from analysis.harm.boosting import GradientBoostingModel
 from analysis.harm.design import Design, variance_inflation
 from analysis.harm.logistic import LogisticModel, main_factors
 from analysis.harm.metrics import roc_auc
+from analysis.inference import ConvergenceError, SamplerSettings, diagnose, require_convergence
 
 
 def simulated(n=6000, seed=0):
@@ -122,21 +119,104 @@ def _idata(diverging=0, seed=0, shift=0.0):
     post["intercept"][1] += shift
     div = np.zeros((2, 1000), dtype=bool)
     div.flat[:diverging] = True
-    return az.from_dict(posterior=post, sample_stats={"diverging": div})
+    energy = rng.normal(size=(2, 1000))
+    return az.from_dict(posterior=post, sample_stats={"diverging": div, "energy": energy})
 
 
 def test_convergence_checks_pass_good_chains_and_raise_on_bad_ones():
-    strict = DiagnosticThresholds(max_rhat=1.01, min_ess_bulk=300)
-    good, _ = diagnostics(_idata(), ["intercept", "beta"])
-    assert good["divergences"] == 0 and good["chains"] == 2 and good["draws"] == 1000
-    assert check_convergence(good, strict) == []
-    bad, _ = diagnostics(_idata(diverging=3), ["intercept", "beta"])
-    with pytest.raises(ConvergenceError, match="3 divergences"):
-        check_convergence(bad, strict)
-    split, _ = diagnostics(_idata(shift=3.0), ["intercept", "beta"])
+    strict = SamplerSettings(max_rhat=1.01, min_ess=300)
+    names = ["intercept", "beta"]
+    good = diagnose(_idata(), strict, parameters=names)
+    assert good.divergences == 0 and good.chains == 2 and good.draws == 1000
+    assert require_convergence(good, strict) == []
+    bad = diagnose(_idata(diverging=3), strict, parameters=names)
+    with pytest.raises(ConvergenceError, match="3 divergent transitions") as err:
+        require_convergence(bad, strict)
+    assert err.value.diagnostics is bad
+    split = diagnose(_idata(shift=3.0), strict, parameters=names)
     with pytest.raises(ConvergenceError, match="r-hat"):
-        check_convergence(split, strict)
+        require_convergence(split, strict)
+    floor = SamplerSettings(min_ess=10_000)
     with pytest.raises(ConvergenceError, match="bulk ESS"):
-        check_convergence(good, DiagnosticThresholds(min_ess_bulk=10_000))
-    relaxed = DiagnosticThresholds(min_ess_bulk=10_000, enforce=False)
-    assert check_convergence(good, relaxed)  # reported, not raised
+        require_convergence(diagnose(_idata(), floor, parameters=names), floor)
+    relaxed = SamplerSettings.for_test_mode(floor)
+    assert relaxed.min_ess == 10_000 and not relaxed.check and relaxed.draws == 200
+    assert require_convergence(diagnose(_idata(), relaxed, parameters=names), relaxed)
+
+
+def _sticky_tail(rng, chains=2, draws=1000):
+    """Draws whose bulk mixes well but whose upper 5% come in runs: low tail ESS only."""
+    x = rng.normal(size=(chains, draws))
+    for c in range(chains):
+        v = x[c]
+        hi = np.flatnonzero(v > np.quantile(v, 0.95))
+        rest = np.flatnonzero(v <= np.quantile(v, 0.95))
+        parts = []
+        for k in range(5):
+            stop = None if k == 4 else 190 * (k + 1)
+            parts += [rest[190 * k : stop], hi[10 * k : None if k == 4 else 10 * (k + 1)]]
+        x[c] = v[np.concatenate(parts)]
+    return x
+
+
+def fake_sampler(*, sticky_tail=False, energy_walk=False):
+    """Stands in for the inference layer's ``sample``: well-mixed draws but for one flaw."""
+
+    def fake(model, settings, *, seed, **kwargs):
+        rng = np.random.default_rng(0)
+        shape = (2, 1000)
+        n_feature, n_unit = len(model.coords["feature"]), len(model.coords["unit"])
+        post = {
+            "intercept": _sticky_tail(rng) if sticky_tail else rng.normal(size=shape),
+            "theta": rng.normal(size=(*shape, n_feature)),
+            "beta": rng.normal(size=(*shape, n_feature)),
+            "sigma_unit": np.abs(rng.normal(size=shape)),
+            "z_unit": rng.normal(size=(*shape, n_unit)),
+            "unit_effect": rng.normal(size=(*shape, n_unit)),
+        }
+        walk = np.cumsum(rng.normal(size=shape), axis=1)
+        stats = {
+            "diverging": np.zeros(shape, dtype=bool),
+            "energy": walk if energy_walk else rng.normal(size=shape),
+        }
+        dims = {"theta": ["feature"], "beta": ["feature"], "z_unit": ["unit"]}
+        dims["unit_effect"] = ["unit"]
+        idata = az.from_dict(
+            posterior=post, sample_stats=stats, coords=dict(model.coords), dims=dims
+        )
+        return idata, None, {"compile": 0.0, "sample": 0.0}
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("flaw", "message"),
+    [("sticky_tail", "intercept: tail ESS"), ("energy_walk", "E-BFMI")],
+)
+def test_the_harm_fit_raises_the_one_convergence_error(monkeypatch, flaw, message):
+    f, y = simulated(n=2000)
+    units = np.array(["north", "south", None], dtype=object)[np.arange(len(y)) % 3]
+    monkeypatch.setattr(bayes, "sample", fake_sampler(**{flaw: True}))
+    model = BayesianLogisticModel(HARM_SAMPLER, seed=3)
+    with pytest.raises(ConvergenceError, match=message) as err:
+        model.fit(f, y, units)
+    diag = err.value.diagnostics
+    assert len(diag.failures) == 1  # that flaw alone: r-hat, bulk ESS, divergences pass
+    assert set(diag.table["parameter"]) >= {"intercept", "sigma_unit", "theta[harm_12m]"}
+    if flaw == "sticky_tail":
+        assert diag.min_ess_tail() < HARM_SAMPLER.min_ess <= diag.min_ess_bulk()
+    else:
+        assert diag.min_bfmi < HARM_SAMPLER.min_bfmi
+    assert model.diagnostics["failures"] == diag.failures
+    # in test mode the same failure is reported, not raised
+    test = BayesianLogisticModel(SamplerSettings.for_test_mode(HARM_SAMPLER), seed=3)
+    test.fit(f, y, units)
+    assert test.failures == diag.failures
+    assert test.diagnostics["thresholds"]["enforced"] is False
+    assert test.predict(f.iloc[:5], units[:5]).shape == (5,)
+
+
+def test_the_harm_model_checks_its_parameters():
+    assert set(PARAMETERS) == {"intercept", "theta", "beta", "sigma_unit", "z_unit"}
+    assert HARM_SAMPLER.draws == 1000 and HARM_SAMPLER.target_accept == 0.99
+    assert HARM_SAMPLER.check and HARM_SAMPLER.min_bfmi == 0.3

@@ -66,10 +66,10 @@ def test_test_mode_is_bannered_everywhere(monthly_run):
 
 
 def test_each_group_gets_its_model_and_a_bayesian_fit_runs_in_test_mode(monthly_run):
-    from analysis.forecast.registry import GROUP_MODELS
-    from analysis.testmode import BANNER as TEST_MODE_BANNER
+    from analysis.forecast.registry import MODEL_CHOICES
 
-    for group, model in GROUP_MODELS.items():
+    for group, choice in MODEL_CHOICES.items():
+        model = choice.model
         s = json.loads((monthly_run.folder / "artefacts" / f"forecast_{group}.json").read_text())
         assert s["model"].startswith(model)
         if model.startswith("bayes"):

@@ -125,6 +125,27 @@ def test_custom_calendar_and_validation():
         PeriodCalendar(days=2.5)
 
 
+@pytest.mark.parametrize(("days", "expected"), [(28, 13), (7, 52), (14, 26), (30, 12), (1, 365)])
+def test_periods_per_year_is_the_whole_number_of_periods_nearest_a_year(days, expected):
+    assert PeriodCalendar(days=days).periods_per_year == expected
+
+
+def test_default_calendar_has_13_periods_a_year():
+    assert CAL.periods_per_year == 13
+
+
+@pytest.mark.parametrize("days", [21, 29, 100])
+def test_a_period_length_that_does_not_divide_a_year_is_refused(days):
+    cal = PeriodCalendar(days=days)  # the calendar itself is still usable for counting
+    with pytest.raises(ValueError, match="do not divide a year"):
+        _ = cal.periods_per_year
+
+
+def test_periods_longer_than_half_a_year_have_no_season():
+    with pytest.raises(ValueError, match="at least 2"):
+        _ = PeriodCalendar(days=365).periods_per_year
+
+
 def test_event_date_prefers_committed_from():
     committed = pd.Series([pd.Timestamp("2024-03-17 22:00"), pd.NaT, pd.NaT], index=[10, 11, 12])
     recorded = pd.Series(

@@ -132,6 +132,16 @@ def score_origin(
     return out, curve, M.randomised_pit(dist, y, rng)
 
 
+def history_needed(model: Forecaster, periods_per_year: int) -> int:
+    """Return the periods of history ``model`` needs on a calendar of ``periods_per_year``.
+
+    A model whose need depends on the calendar (a year of lags) says so with a
+    ``history_needed(periods_per_year)`` method; otherwise it is ``min_history``.
+    """
+    needed = getattr(model, "history_needed", None)
+    return int(needed(periods_per_year)) if callable(needed) else int(model.min_history)
+
+
 def run_backtest(
     panel: Panel,
     models: list[Forecaster],
@@ -163,10 +173,11 @@ def run_backtest(
     area = panel.units["area_km2"].to_numpy()
     rng = np.random.default_rng(seed)
     first_history = int(np.searchsorted(panel.periods, origins[0]))
+    needed = {m.name: history_needed(m, panel.periods_per_year) for m in models}
     skipped = {
-        m.name: f"needs {m.min_history} periods of history, the first origin has {first_history}"
+        m.name: f"needs {needed[m.name]} periods of history, the first origin has {first_history}"
         for m in models
-        if m.min_history > first_history
+        if needed[m.name] > first_history
     }
     runnable = [m for m in models if m.name not in skipped]
     rows, fcs, curves, pits, secs = [], [], [], [], []

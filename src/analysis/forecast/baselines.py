@@ -6,12 +6,13 @@ them on the same origins.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.forecast.base import Forecaster
-from analysis.forecast.panel import PERIODS_PER_YEAR, ForecastContext
+from analysis.forecast.panel import ForecastContext
 from analysis.forecast.total import forecast_total
 
 
@@ -68,22 +69,49 @@ class EWMA(Forecaster):
 
 @dataclass
 class SeasonalMean(Forecaster):
-    """Mean of the same period of the year in up to ``years`` earlier years (13 periods)."""
+    """Mean of the same period of the year in up to ``years`` earlier years.
+
+    A year is the context's ``periods_per_year`` periods (13 of 28 days, 52 weeks), so the
+    lags are 13, 26 and 39 periods on the 4-weekly calendar. ``min_history`` is a year of
+    the default calendar; :meth:`history_needed` gives it for another.
+    """
 
     name: str = "seasonal"
     years: int = 3
 
     def __post_init__(self) -> None:
-        self.min_history = PERIODS_PER_YEAR
+        self.min_history = self.history_needed(ForecastContext.periods_per_year)
+
+    def history_needed(self, periods_per_year: int) -> int:
+        """Return the periods of history needed on a calendar: one year."""
+        return int(periods_per_year)
+
+    def lags(self, ctx: ForecastContext) -> list[int]:
+        """Return the lags averaged at ``ctx``: whole years back, at most ``years``."""
+        year = ctx.periods_per_year
+        return [year * j for j in range(1, self.years + 1) if year * j <= ctx.n_history]
 
     def predict_mean(self, ctx: ForecastContext) -> np.ndarray:
-        """Return the mean count of the same season in earlier years per unit."""
-        lags = [
-            PERIODS_PER_YEAR * j
-            for j in range(1, self.years + 1)
-            if PERIODS_PER_YEAR * j <= ctx.n_history
-        ]
+        """Return the mean count of the same season in earlier years per unit.
+
+        Raises
+        ------
+        ValueError
+            If the context has less than a year of history.
+        """
+        lags = self.lags(ctx)
+        if not lags:
+            raise ValueError(
+                f"{self.name} needs a year ({ctx.periods_per_year} periods) of history, "
+                f"the context has {ctx.n_history}"
+            )
         return ctx.counts[:, [-lag for lag in lags]].mean(axis=1)
+
+    def dispersion(self, ctx: ForecastContext) -> float:
+        """Fit the size on pseudo-origins with at least a year of history."""
+        year = copy.copy(self)
+        year.min_history = self.history_needed(ctx.periods_per_year)
+        return Forecaster.dispersion(year, ctx)
 
 
 @dataclass
@@ -103,7 +131,11 @@ class RescaledEWMA(Forecaster):
         """Return EWMA shares times the forecast force-wide total."""
         base = ewma(ctx.counts.astype(float), self.alpha)
         total = forecast_total(
-            ctx.counts.sum(axis=0), ctx.periods, ctx.origin, max_periods=self.total_periods
+            ctx.counts.sum(axis=0),
+            ctx.periods,
+            ctx.origin,
+            max_periods=self.total_periods,
+            periods_per_year=ctx.periods_per_year,
         )
         s = base.sum()
         return base * (total / s) if s > 0 else np.full(ctx.n_units, total / ctx.n_units)

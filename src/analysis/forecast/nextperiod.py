@@ -108,7 +108,7 @@ def forecast_next_period(
     seed : int
         Seed of those draws.
     calendar : PeriodCalendar, optional
-        4-week calendar.
+        Period calendar (4-weekly by default); it sets the seasons' length.
 
     Returns
     -------
@@ -143,6 +143,7 @@ def forecast_next_period(
         units=panel.units,
         neighbours=panel.neighbours,
         selected_before=panel.selected_before,
+        periods_per_year=panel.periods_per_year,
     )
     forecaster = make_forecaster(model)
     dist: CountDistribution = forecaster.predict(ctx)

@@ -4,6 +4,10 @@ A :class:`Panel` holds the events (in a metric CRS, times in days from the calen
 anchor), the fixed spatial units, and the count matrix. :meth:`Panel.context` cuts it at a
 forecast origin: a :class:`ForecastContext` contains *copies* of the counts and events
 strictly before the origin's first day, so no forecaster can see the future.
+
+Seasonal terms follow the calendar: both carry ``periods_per_year``
+(:attr:`analysis.space.PeriodCalendar.periods_per_year`: 13 for 28-day periods, 52 for
+weeks), and :func:`season_of` numbers the periods of a year with it.
 """
 
 from __future__ import annotations
@@ -17,9 +21,6 @@ import pandas as pd
 from scipy import sparse
 
 from analysis.space import PeriodCalendar, assign_points, build_adjacency, make_grid
-
-#: Periods a year for seasonal terms (13 x 28 days = 364 days).
-PERIODS_PER_YEAR = 13
 
 
 @dataclass
@@ -52,6 +53,10 @@ class ForecastContext:
         When the units were chosen as the cells with at least one event before this
         period (``Panel.selected_before``); None when they were given. A model's checks
         need it: every unit has an offence in those periods by construction.
+    periods_per_year : int
+        Periods in a seasonal cycle, from the panel's calendar
+        (:attr:`analysis.space.PeriodCalendar.periods_per_year`); the default is the
+        default 28-day calendar's 13.
     """
 
     counts: np.ndarray
@@ -64,6 +69,7 @@ class ForecastContext:
     neighbours: sparse.csr_matrix
     covariates: pd.DataFrame | None = None
     selected_before: int | None = None
+    periods_per_year: int = PeriodCalendar().periods_per_year
 
     @property
     def n_units(self) -> int:
@@ -106,6 +112,7 @@ class ForecastContext:
             neighbours=self.neighbours,
             covariates=self.covariates,
             selected_before=self.selected_before,
+            periods_per_year=self.periods_per_year,
         )
 
 
@@ -116,7 +123,7 @@ class Panel:
     Attributes
     ----------
     calendar : PeriodCalendar
-        The 4-week calendar.
+        The period calendar (4-weekly by default); it sets :attr:`periods_per_year`.
     units : geopandas.GeoDataFrame
         Fixed spatial units.
     periods : numpy.ndarray
@@ -149,6 +156,11 @@ class Panel:
     notes: list[str] = field(default_factory=list)
     selected_before: int | None = None
 
+    @property
+    def periods_per_year(self) -> int:
+        """Periods in a seasonal cycle, from the calendar (13 for 28-day periods)."""
+        return self.calendar.periods_per_year
+
     def t_of(self, period: int) -> float:
         """Return the first day of a period in days since the anchor."""
         return float(period * self.calendar.days)
@@ -177,6 +189,7 @@ class Panel:
             neighbours=self.neighbours,
             covariates=self.covariates,
             selected_before=self.selected_before,
+            periods_per_year=self.periods_per_year,
         )
 
     def observed(self, origin: int) -> np.ndarray:
@@ -204,7 +217,8 @@ def build_panel(
     events : pandas.DataFrame
         Accepted events with ``time`` (datetime) and ``x``, ``y`` in ``crs`` (metres).
     calendar : PeriodCalendar, optional
-        Default 28 days from 2018-01-01.
+        Default 28 days from 2018-01-01. Its period length must give a seasonal cycle
+        (:attr:`analysis.space.PeriodCalendar.periods_per_year`).
     cell_area_km2 : float
         Grid cell area when ``units`` is not given.
     area : geopandas.GeoSeries, optional
@@ -230,8 +244,16 @@ def build_panel(
     Returns
     -------
     Panel
+
+    Raises
+    ------
+    ValueError
+        If there are no events, the origins leave no history (or neither
+        ``first_origin`` nor ``test_periods`` is given), or the calendar's period length
+        does not divide a year into a seasonal cycle.
     """
     calendar = calendar or PeriodCalendar()
+    _ = calendar.periods_per_year  # refuse a period length without seasons before counting
     ev = events[["time", "x", "y"]].dropna().copy()
     if ev.empty:
         raise ValueError("no events to count")
@@ -316,6 +338,19 @@ def origins_of(panel: Panel, test_periods: int) -> np.ndarray:
     return done[-test_periods:]
 
 
-def season_of(period: int | np.ndarray) -> np.ndarray:
-    """Return the period of the year (0..12) of calendar period indices."""
-    return np.mod(np.asarray(period), PERIODS_PER_YEAR)
+def season_of(period: int | np.ndarray, periods_per_year: int) -> np.ndarray:
+    """Return the period of the year of calendar period indices.
+
+    Parameters
+    ----------
+    period : int or numpy.ndarray
+        Calendar period indices.
+    periods_per_year : int
+        Periods in a seasonal cycle (``ForecastContext.periods_per_year``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``period mod periods_per_year``, in ``0 .. periods_per_year - 1``.
+    """
+    return np.mod(np.asarray(period), periods_per_year)

@@ -10,7 +10,7 @@ import statsmodels.api as sm
 
 from analysis.forecast.base import MIN_MEAN, Forecaster
 from analysis.forecast.distributions import CountDistribution
-from analysis.forecast.panel import PERIODS_PER_YEAR, ForecastContext
+from analysis.forecast.panel import ForecastContext
 
 
 def lag_features(ctx: ForecastContext, j: int, covariates: list[str]) -> np.ndarray:
@@ -18,7 +18,8 @@ def lag_features(ctx: ForecastContext, j: int, covariates: list[str]) -> np.ndar
 
     Columns: intercept; log1p of the last count, of the mean of the last 4 and of the last
     13; log1p of the count 13 periods back; log1p of the neighbours' mean of the last-4
-    mean; two Fourier pairs of the 13-period year; log unit area; the named covariates.
+    mean; two Fourier pairs of the year (``ctx.periods_per_year`` periods: 13 of 28 days,
+    52 weeks); log unit area; the named covariates.
     """
     c = ctx.counts.astype(float)
     n = ctx.n_units
@@ -29,7 +30,7 @@ def lag_features(ctx: ForecastContext, j: int, covariates: list[str]) -> np.ndar
     deg = np.asarray(ctx.neighbours.sum(axis=1)).ravel()
     neigh = np.divide(ctx.neighbours @ m4, deg, out=np.zeros(n), where=deg > 0)
     period = ctx.periods[j] if j < ctx.n_history else ctx.origin
-    angle = 2 * np.pi * period / PERIODS_PER_YEAR
+    angle = 2 * np.pi * period / ctx.periods_per_year
     cols = [
         np.ones(n),
         np.log1p(lag1),

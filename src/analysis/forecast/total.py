@@ -7,15 +7,21 @@ import warnings
 import numpy as np
 import statsmodels.api as sm
 
-from analysis.forecast.panel import PERIODS_PER_YEAR
+from analysis.space import PeriodCalendar
+
+#: Periods a year when none is given: the default 28-day calendar's 13.
+DEFAULT_PERIODS_PER_YEAR = PeriodCalendar().periods_per_year
 
 
-def _design(periods: np.ndarray, ref: int, seasonal: bool, harmonics: int) -> np.ndarray:
-    t = (np.asarray(periods, dtype=float) - ref) / PERIODS_PER_YEAR
+def _design(
+    periods: np.ndarray, ref: int, seasonal: bool, harmonics: int, periods_per_year: int
+) -> np.ndarray:
+    """Return the design matrix: intercept, trend in years and the season's harmonics."""
+    t = (np.asarray(periods, dtype=float) - ref) / periods_per_year
     cols = [np.ones_like(t), t]
     if seasonal:
         for h in range(1, harmonics + 1):
-            angle = 2 * np.pi * h * np.asarray(periods) / PERIODS_PER_YEAR
+            angle = 2 * np.pi * h * np.asarray(periods) / periods_per_year
             cols += [np.sin(angle), np.cos(angle)]
     return np.column_stack(cols)
 
@@ -27,13 +33,14 @@ def forecast_total(
     *,
     max_periods: int = 78,
     harmonics: int = 2,
+    periods_per_year: int = DEFAULT_PERIODS_PER_YEAR,
 ) -> float:
     """Forecast the total count of the origin period from past totals.
 
-    A Poisson log-linear regression (statsmodels GLM) of the total on a linear trend and,
-    with at least two years of history, ``harmonics`` Fourier pairs of the 13-period year,
-    fitted to the last ``max_periods`` periods. With fewer than 8 periods it returns the
-    mean of what there is.
+    A Poisson log-linear regression (statsmodels GLM) of the total on a linear trend (per
+    year) and, with at least two years of history, ``harmonics`` Fourier pairs of the year
+    of ``periods_per_year`` periods, fitted to the last ``max_periods`` periods. With
+    fewer than 8 periods it returns the mean of what there is.
 
     Parameters
     ----------
@@ -47,6 +54,9 @@ def forecast_total(
         Most recent periods used.
     harmonics : int
         Fourier pairs for the season.
+    periods_per_year : int
+        Periods in a seasonal cycle (``ForecastContext.periods_per_year``; 13 for the
+        default 28-day calendar).
 
     Returns
     -------
@@ -57,10 +67,10 @@ def forecast_total(
     p = np.asarray(periods)[-max_periods:]
     if len(y) < 8 or y.sum() == 0:
         return float(y.mean()) if len(y) else 0.0
-    seasonal = len(y) >= 2 * PERIODS_PER_YEAR
-    x = _design(p, origin, seasonal, harmonics)
+    seasonal = len(y) >= 2 * periods_per_year
+    x = _design(p, origin, seasonal, harmonics, periods_per_year)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.GLM(y, x, family=sm.families.Poisson()).fit()
-    x0 = _design(np.array([origin]), origin, seasonal, harmonics)
+    x0 = _design(np.array([origin]), origin, seasonal, harmonics, periods_per_year)
     return float(np.exp(x0 @ fit.params)[0])

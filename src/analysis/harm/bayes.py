@@ -13,128 +13,157 @@ a unit-information (Zellner-type) prior on ``beta``: ``beta ~ Normal(0, C^-1)`` 
 the training correlation matrix of the features, i.e. one standard deviation of the linear
 predictor per unit of ``theta``.
 
-Sampling uses nutpie (``pm.sample(nuts_sampler="nutpie")``) when it is installed, else
-PyMC's own NUTS. After sampling, r-hat, bulk ESS and divergences are checked against
-:class:`DiagnosticThresholds`, and :class:`ConvergenceError` is raised when any fails: an
-unconverged posterior is never used silently. Test mode (small draws) must be asked for
-explicitly and switches enforcement off, and every output of such a run is stamped.
+Sampling and the convergence checks are the inference layer's (:mod:`analysis.inference`,
+shared with the forecast models): nutpie by default, with :data:`HARM_SAMPLER`'s settings
+(4 chains of 1,000 draws after 1,000 warm-up, target acceptance 0.99). After sampling,
+every element of :data:`PARAMETERS` is checked for r-hat, bulk and tail ESS, and the run
+for divergences and E-BFMI, and :class:`~analysis.inference.ConvergenceError` is raised
+when any fails: an unconverged posterior is never used silently. Test mode
+(:meth:`~analysis.inference.SamplerSettings.for_test_mode`, small draws) must be asked for
+explicitly and switches the checks off, and every output of such a run is stamped.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis.harm.design import Design, feature_label
+from analysis.inference import (
+    Diagnostics,
+    SamplerSettings,
+    diagnose,
+    require_convergence,
+    sample,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "HARM_SAMPLER",
+    "PARAMETERS",
+    "UNKNOWN_UNIT",
+    "BayesianLogisticModel",
+    "build_model",
+    "diagnostics_record",
+    "qr_design",
+]
 
 #: Level used for units without a known home LSOA or LSOA-to-unit entry.
 UNKNOWN_UNIT = "unknown"
 
+#: The harm model's sampler: fewer draws than the forecast models', smaller steps.
+HARM_SAMPLER = SamplerSettings(draws=1000, tune=1000, chains=4, target_accept=0.99)
 
-class ConvergenceError(RuntimeError):
-    """The sampler's diagnostics failed the thresholds."""
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """Draws, tuning steps, chains, target acceptance and seed of the sampler."""
-
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.99
-    seed: int = 0
-
-    @classmethod
-    def test_mode(cls, seed: int = 0) -> SamplerSettings:
-        """Return tiny settings for tests (results are not for use)."""
-        return cls(draws=150, tune=150, chains=2, target_accept=0.95, seed=seed)
+#: Variables whose every element is checked for convergence.
+PARAMETERS = ("intercept", "theta", "beta", "sigma_unit", "z_unit")
 
 
-@dataclass(frozen=True)
-class DiagnosticThresholds:
-    """Convergence requirements; ``enforce=False`` only in explicit test mode."""
-
-    max_rhat: float = 1.01
-    min_ess_bulk: float = 400.0
-    max_divergences: int = 0
-    enforce: bool = True
-
-
-def diagnostics(idata: object, var_names: list[str]) -> tuple[dict[str, object], pd.DataFrame]:
-    """Return the sampler diagnostics and the per-parameter summary.
+def qr_design(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the thin QR factor ``Q`` scaled to unit variance and the matching ``R^-1``.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
-        Posterior with ``sample_stats.diverging``.
-    var_names : list of str
-        Parameters to check.
+    X : numpy.ndarray
+        Standardised design, people by features.
 
     Returns
     -------
-    summary : dict
-        ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``divergences``, ``chains``,
-        ``draws``, and the worst parameters.
-    table : pandas.DataFrame
-        ArviZ summary of the parameters (mean, sd, HDI, r-hat, ESS).
+    q : numpy.ndarray
+        ``Q * sqrt(n - 1)``: orthogonal columns of unit variance.
+    r_inv : numpy.ndarray
+        Inverse of ``R / sqrt(n - 1)``, so that ``beta = r_inv @ theta``.
     """
-    import arviz as az
+    scale = np.sqrt(max(len(X) - 1, 1))
+    q, r = np.linalg.qr(X)
+    return q * scale, np.linalg.inv(r / scale)
 
-    table = az.summary(idata, var_names=var_names, hdi_prob=0.95, round_to="none")
-    diverging = idata.sample_stats["diverging"].to_numpy()
-    post = idata.posterior
-    out = {
-        "max_rhat": float(table["r_hat"].max()),
-        "min_ess_bulk": float(table["ess_bulk"].min()),
-        "min_ess_tail": float(table["ess_tail"].min()),
-        "divergences": int(diverging.sum()),
-        "chains": int(post.sizes["chain"]),
-        "draws": int(post.sizes["draw"]),
-        "worst_rhat": str(table["r_hat"].idxmax()),
-        "worst_ess_bulk": str(table["ess_bulk"].idxmin()),
+
+def build_model(
+    q: np.ndarray,
+    r_inv: np.ndarray,
+    y: np.ndarray,
+    unit_index: np.ndarray,
+    *,
+    features: Sequence[str],
+    units: Sequence[str],
+) -> object:
+    """Return the PyMC model of the module docstring.
+
+    Parameters
+    ----------
+    q, r_inv : numpy.ndarray
+        From :func:`qr_design`.
+    y : numpy.ndarray
+        Outcomes (0 or 1), in the data container ``outcome`` (so that a compiled model can
+        be reused with other outcomes on the same design).
+    unit_index : numpy.ndarray
+        Each person's position in ``units``.
+    features, units : sequence of str
+        Coordinates of ``theta``/``beta`` and of the unit effects.
+
+    Returns
+    -------
+    pymc.Model
+    """
+    import pymc as pm
+
+    coords = {"feature": list(features), "unit": list(units)}
+    with pm.Model(coords=coords) as model:
+        alpha = pm.Normal("intercept", 0.0, 5.0)
+        theta = pm.Normal("theta", 0.0, 1.0, dims="feature")
+        pm.Deterministic("beta", pm.math.dot(r_inv, theta), dims="feature")
+        sigma = pm.HalfNormal("sigma_unit", 0.5)
+        z = pm.Normal("z_unit", 0.0, 1.0, dims="unit")
+        effect = pm.Deterministic("unit_effect", sigma * z, dims="unit")
+        eta = alpha + pm.math.dot(q, theta) + effect[unit_index]
+        outcome = pm.Data("outcome", np.asarray(y, dtype=int))
+        pm.Bernoulli("y", logit_p=eta, observed=outcome)
+    return model
+
+
+def diagnostics_record(diag: Diagnostics, settings: SamplerSettings) -> dict[str, object]:
+    """Return the JSON-ready diagnostics of a fit (``bayes_diagnostics.json``).
+
+    Parameters
+    ----------
+    diag : Diagnostics
+        From :func:`analysis.inference.diagnose`.
+    settings : SamplerSettings
+        The fit's settings (sampler and thresholds).
+
+    Returns
+    -------
+    dict
+        ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``min_bfmi``, ``divergences``,
+        ``chains``, ``draws``, the worst parameters, ``sampler``, ``thresholds`` (with
+        ``enforced``), ``failures`` and ``seconds``.
+    """
+    return {
+        "max_rhat": diag.max_rhat(),
+        "min_ess_bulk": diag.min_ess_bulk(),
+        "min_ess_tail": diag.min_ess_tail(),
+        "min_bfmi": diag.min_bfmi,
+        "divergences": diag.divergences,
+        "chains": diag.chains,
+        "draws": diag.draws,
+        "worst_rhat": diag.worst("r_hat"),
+        "worst_ess_bulk": diag.worst("ess_bulk"),
+        "worst_ess_tail": diag.worst("ess_tail"),
+        "sampler": settings.sampler,
+        "thresholds": {
+            "max_rhat": settings.max_rhat,
+            "min_ess": settings.min_ess,
+            "max_divergences": settings.max_divergences,
+            "min_bfmi": settings.min_bfmi,
+            "enforced": settings.check,
+        },
+        "failures": list(diag.failures),
+        "seconds": dict(diag.seconds),
     }
-    return out, table
-
-
-def check_convergence(diag: dict[str, object], thresholds: DiagnosticThresholds) -> list[str]:
-    """Compare diagnostics with the thresholds.
-
-    Returns
-    -------
-    list of str
-        The failures (empty when all pass).
-
-    Raises
-    ------
-    ConvergenceError
-        If any check fails and ``thresholds.enforce`` is set.
-    """
-    failures = []
-    if not diag["max_rhat"] <= thresholds.max_rhat:  # NaN fails too
-        failures.append(
-            f"r-hat {diag['max_rhat']:.4f} > {thresholds.max_rhat} ({diag['worst_rhat']})"
-        )
-    if not diag["min_ess_bulk"] >= thresholds.min_ess_bulk:
-        failures.append(
-            f"bulk ESS {diag['min_ess_bulk']:.0f} < {thresholds.min_ess_bulk:g} "
-            f"({diag['worst_ess_bulk']})"
-        )
-    if diag["divergences"] > thresholds.max_divergences:
-        failures.append(f"{diag['divergences']} divergences > {thresholds.max_divergences}")
-    if failures and thresholds.enforce:
-        raise ConvergenceError(
-            "Bayesian model did not converge: "
-            + "; ".join(failures)
-            + ". Increase draws/tune or target_accept, or simplify the model."
-        )
-    return failures
 
 
 class BayesianLogisticModel:
@@ -143,9 +172,10 @@ class BayesianLogisticModel:
     Parameters
     ----------
     sampler : SamplerSettings, optional
-        Draws, tune, chains, target acceptance, seed.
-    thresholds : DiagnosticThresholds, optional
-        Convergence requirements (raise on failure unless ``enforce=False``).
+        Sampler, draws and convergence thresholds; default :data:`HARM_SAMPLER`. Failing
+        the thresholds raises unless the settings are in test mode (``check=False``).
+    seed : int
+        Seed of the sampler and of new units' effects in predictions.
     min_nonzero : int
         Passed to :meth:`Design.fit`.
     max_prediction_draws : int
@@ -157,18 +187,19 @@ class BayesianLogisticModel:
     def __init__(
         self,
         sampler: SamplerSettings | None = None,
-        thresholds: DiagnosticThresholds | None = None,
         *,
+        seed: int = 0,
         min_nonzero: int = 10,
         max_prediction_draws: int = 1000,
     ) -> None:
-        self.sampler = sampler or SamplerSettings()
-        self.thresholds = thresholds or DiagnosticThresholds()
+        self.sampler = sampler or HARM_SAMPLER
+        self.seed = seed
         self.min_nonzero = min_nonzero
         self.max_prediction_draws = max_prediction_draws
         self.design: Design | None = None
         self.units: list[str] = []
         self.idata = None
+        self.convergence: Diagnostics | None = None
         self.diagnostics: dict[str, object] = {}
         self.summary: pd.DataFrame | None = None
         self.failures: list[str] = []
@@ -181,57 +212,29 @@ class BayesianLogisticModel:
 
         Raises
         ------
-        ConvergenceError
-            If r-hat, bulk ESS or divergences fail the thresholds (when enforced).
+        analysis.inference.ConvergenceError
+            If r-hat, bulk or tail ESS, divergences or E-BFMI fail the thresholds (unless
+            the settings are in test mode).
         """
-        import pymc as pm
+        import arviz as az
 
         self.design = Design.fit(features, min_nonzero=self.min_nonzero)
-        X = self.design.matrix(features).to_numpy()
-        scale = np.sqrt(max(len(X) - 1, 1))
-        q, r = np.linalg.qr(X)
-        q, r = q * scale, r / scale
-        r_inv = np.linalg.inv(r)
+        q, r_inv = qr_design(self.design.matrix(features).to_numpy())
         unit_values = pd.Series(units, dtype="string").fillna(UNKNOWN_UNIT).to_numpy(dtype=str)
         self.units = sorted(set(unit_values))
         idx = np.searchsorted(self.units, unit_values)
-        coords = {"feature": self.design.columns, "unit": self.units}
-        with pm.Model(coords=coords):
-            alpha = pm.Normal("intercept", 0.0, 5.0)
-            theta = pm.Normal("theta", 0.0, 1.0, dims="feature")
-            pm.Deterministic("beta", pm.math.dot(r_inv, theta), dims="feature")
-            sigma = pm.HalfNormal("sigma_unit", 0.5)
-            z = pm.Normal("z_unit", 0.0, 1.0, dims="unit")
-            effect = pm.Deterministic("unit_effect", sigma * z, dims="unit")
-            eta = alpha + pm.math.dot(q, theta) + effect[idx]
-            pm.Bernoulli("y", logit_p=eta, observed=np.asarray(y, dtype=int))
-            kwargs = {
-                "draws": self.sampler.draws,
-                "tune": self.sampler.tune,
-                "chains": self.sampler.chains,
-                "target_accept": self.sampler.target_accept,
-                "random_seed": self.sampler.seed,
-                "progressbar": False,
-            }
-            if importlib.util.find_spec("nutpie") is not None:
-                self.sampler_name = "nutpie"
-                self.idata = pm.sample(nuts_sampler="nutpie", **kwargs)
-            else:  # pragma: no cover - nutpie is a dependency
-                log.warning("nutpie is not installed: sampling with PyMC's NUTS")
-                self.sampler_name = "pymc"
-                self.idata = pm.sample(**kwargs)
-        self.diagnostics, self.summary = diagnostics(
-            self.idata, ["intercept", "theta", "beta", "sigma_unit", "z_unit"]
+        model = build_model(q, r_inv, y, idx, features=self.design.columns, units=self.units)
+        self.sampler_name = self.sampler.sampler
+        self.idata, _, seconds = sample(model, self.sampler, seed=self.seed)
+        self.convergence = diagnose(self.idata, self.sampler, parameters=PARAMETERS)
+        self.convergence.seconds = seconds
+        self.summary = az.summary(
+            self.idata, var_names=list(PARAMETERS), hdi_prob=0.95, round_to="none"
         )
-        self.diagnostics["sampler"] = self.sampler_name
-        self.diagnostics["thresholds"] = {
-            "max_rhat": self.thresholds.max_rhat,
-            "min_ess_bulk": self.thresholds.min_ess_bulk,
-            "max_divergences": self.thresholds.max_divergences,
-            "enforced": self.thresholds.enforce,
-        }
-        self.failures = check_convergence(self.diagnostics, self.thresholds)
-        self.diagnostics["failures"] = self.failures
+        self.diagnostics = diagnostics_record(self.convergence, self.sampler)
+        self.failures = require_convergence(
+            self.convergence, self.sampler, what="The Bayesian harm model"
+        )
         return self
 
     def _draws(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -257,7 +260,7 @@ class BayesianLogisticModel:
         unit_values = pd.Series(units, dtype="string").fillna(UNKNOWN_UNIT).to_numpy(dtype=str)
         known = np.isin(unit_values, self.units)
         idx = np.searchsorted(self.units, np.where(known, unit_values, self.units[0]))
-        rng = np.random.default_rng(self.sampler.seed)
+        rng = np.random.default_rng(self.seed)
         new = sigma * rng.standard_normal(len(sigma))
         u = np.where(known[None, :], effect[:, idx], new[:, None])
         eta = alpha[:, None] + beta @ X.T + u

@@ -4,7 +4,7 @@ Outside ``OUT/restricted/`` only aggregates are written (metrics, coefficients, 
 bins, decision curves, sensitivity counts, fairness tables, figures, the run log). The
 ranked list for offender managers, the evaluation cohort's predictions and the rejected
 input rows name pseudonymised people and go to ``OUT/restricted/`` only; they never go
-into committee reports. In test mode every file carries :data:`TEST_STAMP`.
+into committee reports. In test mode every file carries :data:`analysis.testmode.BANNER`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.harm.constants import TEST_STAMP
 from analysis.harm.pipeline import HarmRun
 from analysis.harm.plots import coefficient_plot, decision_curve_plot, reliability_plot
+from analysis.testmode import BANNER
 
 #: Keys of each model's entry in ``metrics.json``.
 METRIC_KEYS = (
@@ -71,20 +71,6 @@ def write_csv(frame: pd.DataFrame, path: Path, *, stamp: str = "", index: bool =
     return path
 
 
-def _md_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    def fmt(v: object) -> str:
-        if isinstance(v, float | np.floating):
-            return "" if not np.isfinite(v) else f"{v:.{digits}g}"
-        if isinstance(v, list):
-            return "[" + ", ".join(fmt(x) for x in v) + "]"
-        return str(v)
-
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([head, rule, *body])
-
-
 def metrics_json(run: HarmRun, stamp: str = "") -> dict[str, dict[str, object]]:
     """Return the ``metrics.json`` content: ``{model: {auc, auc_ci, ...}}``."""
     out = {}
@@ -110,101 +96,6 @@ def performance_table(run: HarmRun) -> pd.DataFrame:
         row["operating_threshold"] = run.operating_points.get(name)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = "") -> str:
-    """Return the committee's one-page summary (Markdown, aggregates only)."""
-    cfg = run.config
-    lines = []
-    if stamp:
-        lines += [f"**{stamp}**", ""]
-    lines += [
-        f"# Harm-escalation model: reference date {cfg.reference_date.date()}",
-        "",
-        f"Harm measure: {cfg.measure.index.label}, counting {cfg.measure.counting.value}. "
-        f"High harm: {cfg.rule.describe()}.",
-        "",
-        "| cohort | reference date | people | threshold (days) | became high harm |",
-        "|---|---|---|---|---|",
-    ]
-    for label, c in run.cohorts.items():
-        pos = "" if c.target is None else str(int(c.target.sum()))
-        lines.append(
-            f"| {label} | {c.reference_date.date()} | {len(c)} | {c.threshold:g} | {pos} |"
-        )
-    perf = performance_table(run)
-    cols = [
-        "model",
-        "auc",
-        "auc_low",
-        "auc_high",
-        "pr_auc",
-        "brier",
-        "calibration_slope",
-        "calibration_intercept",
-        "precision_at_k",
-        "recall_at_k",
-        "k",
-    ]
-    lines += [
-        "",
-        "## Performance on the evaluation cohort",
-        "",
-        _md_table(perf[cols]),
-        "",
-        "Figures: `reliability.png`, `decision_curve.png`, `coefficients.png`.",
-    ]
-    if fairness is not None and len(fairness):
-        default = fairness.loc[fairness["model"] == cfg.rank_model]
-        fcols = [
-            "attribute",
-            "group",
-            "n",
-            "suppressed",
-            "share_flagged",
-            "tpr",
-            "fpr",
-            "calibration_in_the_large",
-            "auc",
-        ]
-        lines += [
-            "",
-            f"## Fairness audit ({cfg.rank_model}, top {cfg.capacity} flagged)",
-            "",
-            "Groups of fewer than 10 people are suppressed. Intervals are in `fairness.csv`.",
-            "",
-            _md_table(default[fcols]),
-        ]
-    if len(run.sensitivity_pairs):
-        lines += [
-            "",
-            "## Sensitivity of the high-harm group to the index and counting rule",
-            "",
-            _md_table(run.sensitivity_groups),
-            "",
-            _md_table(run.sensitivity_pairs),
-        ]
-    if run.truth:
-        t = pd.DataFrame(
-            [
-                {
-                    "cohort/model": k,
-                    **{c: v.get(c) for c in ("spearman", "mean_predicted", "mean_true", "mae")},
-                }
-                for k, v in run.truth.items()
-            ]
-        )
-        lines += ["", "## Synthetic truth (sample data only)", "", _md_table(t)]
-    if run.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in run.notes]
-    lines += [
-        "",
-        "Charges are not convictions; recorded charges reflect policing as well as offending. "
-        "The model supports an offer of help and makes no decision about anyone. "
-        "Person-level lists are restricted and never part of this report.",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def write_run(
@@ -241,7 +132,7 @@ def write_run(
     out = Path(out)
     restricted = out / "restricted"
     restricted.mkdir(parents=True, exist_ok=True)
-    stamp = TEST_STAMP if run.config.test_mode else ""
+    stamp = BANNER if run.config.test_mode else ""
     files: dict[str, Path] = {}
     if stamp:
         files["test_mode"] = out / "TEST_MODE.txt"
@@ -296,9 +187,6 @@ def write_run(
         files["truth_calibration"] = write_csv(
             run.truth_tables, out / "truth_calibration.csv", stamp=stamp
         )
-    files["committee"] = out / "committee_summary.md"
-    files["committee"].write_text(committee_summary(run, fairness, stamp))
-
     # person-level: restricted only
     (restricted / "README.txt").write_text((stamp + "\n\n" if stamp else "") + RESTRICTED_README)
     files["ranked"] = write_csv(run.scores, restricted / "ranked.csv", stamp=stamp, index=True)
@@ -332,10 +220,11 @@ def write_run(
         "rank_model": cfg.rank_model,
         "sampler": asdict(cfg.sampler),
         "diagnostic_thresholds": {
-            "max_rhat": cfg.thresholds.max_rhat,
-            "min_ess_bulk": cfg.thresholds.min_ess_bulk,
-            "max_divergences": cfg.thresholds.max_divergences,
-            "enforced": cfg.thresholds.enforce,
+            "max_rhat": cfg.sampler.max_rhat,
+            "min_ess": cfg.sampler.min_ess,
+            "max_divergences": cfg.sampler.max_divergences,
+            "min_bfmi": cfg.sampler.min_bfmi,
+            "enforced": cfg.sampler.check,
         },
         "cohorts": {k: c.summary for k, c in run.cohorts.items()},
         "logistic_fit": logistic.notes,

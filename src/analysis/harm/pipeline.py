@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from analysis.data.offences import load_offence_codes
 from analysis.harm.baselines import PointsScoreModel, PriorHarmModel
-from analysis.harm.bayes import (
-    UNKNOWN_UNIT,
-    BayesianLogisticModel,
-    DiagnosticThresholds,
-    SamplerSettings,
-)
+from analysis.harm.bayes import HARM_SAMPLER, UNKNOWN_UNIT, BayesianLogisticModel
 from analysis.harm.boosting import GradientBoostingModel
 from analysis.harm.cohort import Cohort, HighHarmRule, build_cohort
-from analysis.harm.constants import MODEL_NAMES, TEST_STAMP
+from analysis.harm.constants import MODEL_NAMES
 from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
 from analysis.harm.logistic import LogisticModel, main_factors
 from analysis.harm.metrics import decision_curve, evaluate, reliability_table, top_k
@@ -36,10 +31,11 @@ from analysis.harm.model_base import EscalationModel
 from analysis.harm.person import months_before
 from analysis.harm.sensitivity import index_sensitivity
 from analysis.harm.truth import compare_with_truth, truth_at
+from analysis.inference import SamplerSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MODEL_NAMES", "TEST_STAMP", "HarmConfig", "HarmRun", "run_harm"]
+__all__ = ["MODEL_NAMES", "HarmConfig", "HarmRun", "run_harm"]
 
 
 @dataclass(frozen=True)
@@ -67,11 +63,12 @@ class HarmConfig:
         Model whose probabilities rank the scored cohort (``logistic`` or
         ``bayes_hierarchical``: both explain their ranks).
     test_mode : bool
-        Tiny sampler, diagnostics not enforced, outputs stamped :data:`TEST_STAMP`.
+        Tiny sampler, diagnostics not enforced, outputs stamped :data:`analysis.testmode.BANNER`.
     sampler : SamplerSettings
-        Bayesian sampler settings (replaced by the test settings in test mode).
-    thresholds : DiagnosticThresholds
-        Convergence requirements (not enforced in test mode).
+        Bayesian sampler settings and convergence thresholds; default
+        :data:`~analysis.harm.bayes.HARM_SAMPLER` (in test mode replaced by
+        :meth:`~analysis.inference.SamplerSettings.for_test_mode` of it: tiny, the checks
+        reported but not enforced).
     extra_measures : tuple of HarmMeasure
         Further measures for the index sensitivity table (a force's CSS table, say).
     counting_sensitivity : bool
@@ -89,8 +86,7 @@ class HarmConfig:
     models: tuple[str, ...] = MODEL_NAMES
     rank_model: str = "logistic"
     test_mode: bool = False
-    sampler: SamplerSettings = field(default_factory=SamplerSettings)
-    thresholds: DiagnosticThresholds = field(default_factory=DiagnosticThresholds)
+    sampler: SamplerSettings = HARM_SAMPLER
     extra_measures: tuple[HarmMeasure, ...] = ()
     counting_sensitivity: bool = True
     data_end: pd.Timestamp | None = None
@@ -111,8 +107,7 @@ class HarmConfig:
         if self.capacity < 1:
             raise ValueError("capacity must be at least 1")
         if self.test_mode:
-            object.__setattr__(self, "sampler", SamplerSettings.test_mode(self.seed))
-            object.__setattr__(self, "thresholds", replace(self.thresholds, enforce=False))
+            object.__setattr__(self, "sampler", SamplerSettings.for_test_mode(self.sampler))
 
     @property
     def train_date(self) -> pd.Timestamp:
@@ -160,7 +155,7 @@ def make_model(name: str, config: HarmConfig) -> EscalationModel:
     if name == "logistic":
         return LogisticModel()
     if name == "bayes_hierarchical":
-        return BayesianLogisticModel(config.sampler, config.thresholds)
+        return BayesianLogisticModel(config.sampler, seed=config.seed)
     if name == "gradient_boosting":
         return GradientBoostingModel(seed=config.seed)
     if name == "points_score":
@@ -254,7 +249,7 @@ def run_harm(
     lsoa_units : pandas.Series, optional
         Offender-management unit by LSOA code (for the Bayesian model's pooling).
     truth : pandas.DataFrame, optional
-        Synthetic escalation truth (:func:`analysis.harm.truth.load_escalation_truth`).
+        Synthetic escalation truth (:func:`analysis.data.truth.load_escalation_truth`).
     codes : pandas.DataFrame, optional
         Offence code table; default the packaged table.
 

@@ -5,6 +5,9 @@ anchor date. Period ``k`` runs from ``anchor + k * days`` (inclusive) to
 ``anchor + (k + 1) * days`` (exclusive), so every date, before or after the
 anchor, falls in exactly one period. Time of day is always ignored: a date-time
 counts on its calendar day.
+
+Seasonal terms repeat every :attr:`PeriodCalendar.periods_per_year` periods: the whole
+number of periods nearest a year (13 four-week periods, 52 weeks).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ DEFAULT_ANCHOR = date(2018, 1, 1)
 
 #: Length of a period in days (four weeks).
 DEFAULT_PERIOD_DAYS = 28
+
+#: Mean length of a (Gregorian) year in days.
+DAYS_PER_YEAR = 365.25
+
+#: Largest difference, in days, between a seasonal cycle of whole periods and a year.
+MAX_SEASON_DRIFT_DAYS = 7.0
 
 _ONE_DAY = pd.Timedelta(days=1)
 
@@ -115,6 +124,49 @@ class PeriodCalendar:
             raise ValueError(f"period length days must be at least 1, got {self.days}")
         if not isinstance(self.anchor, date):
             raise ValueError(f"anchor must be a datetime.date, got {self.anchor!r}")
+
+    @property
+    def periods_per_year(self) -> int:
+        """Return the periods in a seasonal cycle: the whole number nearest a year.
+
+        ``round(365.25 / days)``: 13 for 28-day periods (a 364-day cycle), 52 for 7-day
+        weeks (364 days), 26 for fortnights, 12 for 30- or 31-day periods (360 or 372
+        days). Periods have a fixed length (the calendar has no calendar months), so the
+        cycle drifts against the year by ``365.25 - periods_per_year * days`` days a year.
+
+        Supported lengths are those whose cycle is within a week
+        (:data:`MAX_SEASON_DRIFT_DAYS`) of a year and has at least 2 periods: every length
+        from 1 to 16 days, and longer ones close to a fraction of a year (e.g. 28, 30, 31,
+        91 or 182 days).
+
+        Returns
+        -------
+        int
+            At least 2.
+
+        Raises
+        ------
+        ValueError
+            If the cycle has fewer than 2 periods (periods longer than about half a
+            year: no season to estimate), or its length differs from a year by more than
+            a week (e.g. 21-, 29- or 100-day periods), so that "the same period of the
+            year" would wander through the seasons.
+        """
+        n = round(DAYS_PER_YEAR / self.days)
+        if n < 2:
+            raise ValueError(
+                f"{self.days}-day periods give {n} period(s) a year: seasonal terms need "
+                "at least 2 (periods of at most about half a year)"
+            )
+        drift = DAYS_PER_YEAR - n * self.days
+        if abs(drift) > MAX_SEASON_DRIFT_DAYS:
+            raise ValueError(
+                f"{self.days}-day periods do not divide a year: {n} of them make "
+                f"{n * self.days} days, {abs(drift):g} days from a year (at most "
+                f"{MAX_SEASON_DRIFT_DAYS:g} allowed), so seasons would drift; choose e.g. "
+                "7, 14, 28 or 30 days"
+            )
+        return int(n)
 
     @property
     def _anchor_ts(self) -> pd.Timestamp:

@@ -28,7 +28,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from analysis.forecast.bayesian.spec import YEAR, ModelSpec
+from analysis.forecast.bayesian.spec import ModelSpec
 
 __all__ = [
     "MAX_WALK",
@@ -262,10 +262,10 @@ def _walk_data(prefix: str, weight: np.ndarray, scale: np.ndarray) -> dict[str, 
     return out
 
 
-def _block_gaps(blocks: np.ndarray) -> np.ndarray:
-    """Return the distance in years between consecutive block centres."""
+def _block_gaps(blocks: np.ndarray, periods_per_year: int) -> np.ndarray:
+    """Return the distance in years (of ``periods_per_year``) between block centres."""
     centres = np.array([np.flatnonzero(blocks == k).mean() for k in range(blocks.max() + 1)])
-    return np.diff(centres) / YEAR
+    return np.diff(centres) / periods_per_year
 
 
 def _partial_walk(

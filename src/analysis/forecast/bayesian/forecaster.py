@@ -23,24 +23,25 @@ from analysis.forecast.base import Forecaster
 from analysis.forecast.bayesian.checks import posterior_predictive_checks
 from analysis.forecast.bayesian.graph import build_model, model_data
 from analysis.forecast.bayesian.predictive import next_period_rates
-from analysis.forecast.bayesian.sampling import (
-    ConvergenceError,
-    Diagnostics,
-    SamplerSettings,
-    diagnose,
-    sample,
-)
-from analysis.forecast.bayesian.spec import ModelSpec
+from analysis.forecast.bayesian.spec import HYPERPARAMETERS, ModelSpec
 from analysis.forecast.bayesian.structure import SpatialStructure, spatial_structure
 from analysis.forecast.mixture import MixtureCountDistribution
 from analysis.forecast.panel import ForecastContext, season_of
+from analysis.inference import (
+    Diagnostics,
+    SamplerSettings,
+    diagnose,
+    require_convergence,
+    sample,
+)
+from analysis.testmode import BANNER
 
-__all__ = ["TEST_MODE_BANNER", "BayesianForecaster"]
+__all__ = ["HYPERPARAMETERS", "LATENTS", "BayesianForecaster"]
 
 log = logging.getLogger("analysis.forecast")
 
-#: Label carried by every output of a test-mode fit.
-TEST_MODE_BANNER = "TEST MODE - not for use"
+#: Latent fields summarised by their worst element (not each checked against the ESS floor).
+LATENTS = ("tau", "season_effect", "space_effect", "level_now")
 #: Variables kept in the trace: what forecasts and diagnostics need.
 KEEP = (
     "b0",
@@ -97,7 +98,7 @@ class BayesianForecaster(Forecaster):
         :class:`ConvergenceError` is raised.
     test_mode : bool
         Tiny fits for tests: convergence checks off and every output labelled with
-        :data:`TEST_MODE_BANNER`.
+        :data:`analysis.testmode.BANNER`.
     fits : list of dict
         One record per fit: origin, diagnostics and timings.
     checks : dict of int to pandas.DataFrame
@@ -122,7 +123,8 @@ class BayesianForecaster(Forecaster):
         """Build from flat parameters (model, sampler and forecaster fields mixed).
 
         ``test_mode=1`` turns the convergence checks off, sets small sampler defaults
-        (2 chains of 200 draws after 300 warm-up) and labels the name.
+        (:meth:`SamplerSettings.for_test_mode`: 2 chains of 200 draws after 300 warm-up,
+        unless given) and labels the name.
         """
         spec_kw = {k: params.pop(k) for k in list(params) if k in _SPEC_FIELDS}
         if "recent_blocks" in spec_kw:
@@ -131,8 +133,6 @@ class BayesianForecaster(Forecaster):
             spec_kw["seasonal"] = bool(spec_kw["seasonal"])
         samp_kw = {k: params.pop(k) for k in list(params) if k in _SAMPLER_FIELDS}
         test = bool(params.pop("test_mode", False))
-        if test:
-            samp_kw = {"draws": 200, "tune": 300, "chains": 2, **samp_kw, "check": False}
         for key in ("low_rank_mass_matrix", "check", "stop_early"):
             if key in samp_kw:
                 samp_kw[key] = bool(samp_kw[key])
@@ -140,14 +140,15 @@ class BayesianForecaster(Forecaster):
         if unknown:
             allowed = sorted(_SPEC_FIELDS | _SAMPLER_FIELDS | {"seed", "predictive_draws"})
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; allowed: {allowed}")
+        make = SamplerSettings.for_test_mode if test else SamplerSettings
         model = cls(
             spec=ModelSpec(**spec_kw),  # type: ignore[arg-type]
-            settings=SamplerSettings(**samp_kw),  # type: ignore[arg-type]
+            settings=make(**samp_kw),  # type: ignore[arg-type]
             test_mode=test,
             **params,  # type: ignore[arg-type]
         )
         if test:
-            model.name = f"{model.name} [{TEST_MODE_BANNER}]"
+            model.name = f"{model.name} [{BANNER}]"
         return model
 
     def predict_mean(self, ctx: ForecastContext) -> np.ndarray:
@@ -213,7 +214,7 @@ class BayesianForecaster(Forecaster):
         return {
             "counts": counts,
             "observed": observed,
-            "season": season_of(periods),
+            "season": season_of(periods, ctx.periods_per_year),
             "log_offset": log_offset,
             "covariates": covariates,  # type: ignore[dict-item]
             "selection_span": span,  # type: ignore[dict-item]
@@ -231,9 +232,16 @@ class BayesianForecaster(Forecaster):
         structure = self._structure(ctx)
         data = self.window_data(ctx)
         span = data["selection_span"]
-        key = ("model", structure.key, self.spec, self.settings.sampler, span is not None)
+        year = ctx.periods_per_year
+        key = ("model", structure.key, self.spec, self.settings.sampler, span is not None, year)
         values = model_data(
-            self.spec, data["counts"], data["observed"], data["season"], data["log_offset"], span
+            self.spec,
+            data["counts"],
+            data["observed"],
+            data["season"],
+            data["log_offset"],
+            span,
+            periods_per_year=year,
         )
         if data["observed"].sum() < self.spec.window / 2:
             log.warning(
@@ -248,6 +256,7 @@ class BayesianForecaster(Forecaster):
                 self.spec,
                 structure,
                 **{k: v for k, v in data.items() if k != "selection_needed"},
+                periods_per_year=year,
             )
             self._cache[key] = (model, None)
             fresh = None
@@ -264,9 +273,11 @@ class BayesianForecaster(Forecaster):
                 compiled=compiled,
                 data=fresh,
                 var_names=keep,
+                parameters=HYPERPARAMETERS,
+                latents=LATENTS,
             )
             self._cache[key] = (model, compiled)
-            diag = diagnose(idata, settings)
+            diag = diagnose(idata, settings, parameters=HYPERPARAMETERS, latents=LATENTS)
             diag.seconds = seconds
             padded = int(self.spec.window - data["observed"].sum())
             row = self._record(ctx, diag, seconds, attempt, settings, padded)
@@ -284,11 +295,7 @@ class BayesianForecaster(Forecaster):
             settings = replace(
                 settings, draws=2 * settings.draws, target_accept=max(settings.target_accept, 0.99)
             )
-        if settings.check and not diag.converged:
-            raise ConvergenceError(
-                f"{self.name} at origin {ctx.origin} did not converge: " + "; ".join(diag.failures),
-                diag,
-            )
+        require_convergence(diag, settings, what=f"{self.name} at origin {ctx.origin}")
         if diag.failures:
             log.warning("%s: convergence checks off; failures: %s", self.name, diag.failures)
         data["centre"] = values["centre"]
@@ -315,10 +322,10 @@ class BayesianForecaster(Forecaster):
             "converged": diag.converged,
             "divergences": diag.divergences,
             "min_ess_bulk": diag.min_ess_bulk(),
-            "min_ess_tail": float(diag.table.loc[diag.table["kind"] == "hyper", "ess_tail"].min()),
-            "max_rhat": float(diag.table["r_hat"].max()),
+            "min_ess_tail": diag.min_ess_tail(),
+            "max_rhat": diag.max_rhat(),
             "mean_steps": diag.mean_steps,
-            "min_bfmi": min(diag.bfmi) if diag.bfmi else float("nan"),
+            "min_bfmi": diag.min_bfmi,
             **{f"{k}_seconds": v for k, v in seconds.items()},
             "failures": "; ".join(diag.failures),
             "test_mode": self.test_mode,
@@ -341,8 +348,9 @@ class BayesianForecaster(Forecaster):
             self.spec,
             log_offset=data["log_offset"],
             centre=float(data["centre"]),
-            season=int(season_of(ctx.origin)),
+            season=int(season_of(ctx.origin, ctx.periods_per_year)),
             covariates=data["covariates"],
             n_draws=self.predictive_draws,
             rng=rng,
+            periods_per_year=ctx.periods_per_year,
         )

@@ -33,7 +33,7 @@ from analysis.forecast.bayesian.coordinates import (
     level_scale_estimate,
 )
 from analysis.forecast.bayesian.priors import bym2_rho_logp, bym2_rho_rate, sigma_rate
-from analysis.forecast.bayesian.spec import YEAR, ModelSpec, block_index
+from analysis.forecast.bayesian.spec import DEFAULT_PERIODS_PER_YEAR, ModelSpec, block_index
 from analysis.forecast.bayesian.structure import SpatialStructure
 
 __all__ = ["build_model", "model_data"]
@@ -99,6 +99,7 @@ def build_model(
     log_offset: np.ndarray,
     covariates: np.ndarray | None = None,
     selection_span: np.ndarray | None = None,
+    periods_per_year: int = DEFAULT_PERIODS_PER_YEAR,
 ) -> pm.Model:
     """Build the PyMC model of ``spec`` for one window of counts.
 
@@ -113,7 +114,7 @@ def build_model(
     observed : numpy.ndarray
         ``(window,)`` 1 where the period is data, 0 where it is padding before the data.
     season : numpy.ndarray
-        ``(window,)`` period of the year (0..12) of each column.
+        ``(window,)`` period of the year (``0 .. periods_per_year - 1``) of each column.
     log_offset : numpy.ndarray
         ``(n_units,)`` log offset.
     covariates : numpy.ndarray, optional
@@ -123,6 +124,10 @@ def build_model(
         offence (the units were chosen that way); the model then also keeps each unit's
         expected count over them, ``mu_unit_selected``, for the posterior predictive
         checks. Never enters the density.
+    periods_per_year : int
+        Periods in a year, from the data's calendar (``ForecastContext.periods_per_year``):
+        the length of the ``season`` dimension, and the unit of the local levels' step
+        variance (per year).
 
     Returns
     -------
@@ -138,22 +143,24 @@ def build_model(
     blocks = block_index(spec, w)
     n_blocks = int(blocks.max()) + 1
     use_level = n_blocks > 1
-    coords = {"unit": np.arange(n), "period": np.arange(w), "season": np.arange(YEAR)}
+    coords = {"unit": np.arange(n), "period": np.arange(w), "season": np.arange(periods_per_year)}
     if use_level:
         coords["step"] = np.arange(n_blocks - 1)
         coords["block"] = np.arange(n_blocks)
-    data = model_data(spec, counts, observed, season, log_offset, selection_span)
+    data = model_data(spec, counts, observed, season, log_offset, selection_span, periods_per_year)
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in data.items()}
         if spec.centring == "totals":
-            _totals_model(spec, structure, d, blocks, use_level, log_offset, covariates)
+            _totals_model(
+                spec, structure, d, blocks, use_level, log_offset, covariates, periods_per_year
+            )
             return model
         unit = pm.math.constant(log_offset) + d["centre"] + pm.Normal("b0", 0.0, 1.0)
         period = _temporal(spec, w)
         if spec.seasonal:
             period = period + _season(spec)[d["season"]]
         unit = _unit_terms(spec, structure, d, unit, covariates)
-        level, index = _levels(spec, structure, blocks, d, use_level)
+        level, index = _levels(spec, structure, blocks, d, use_level, periods_per_year)
         if spec.likelihood == "poisson":
             _poisson(d, unit, period, level, index)
         else:
@@ -170,18 +177,31 @@ def model_data(
     season: np.ndarray,
     log_offset: np.ndarray,
     selection_span: np.ndarray | None = None,
+    periods_per_year: int = DEFAULT_PERIODS_PER_YEAR,
 ) -> dict[str, np.ndarray]:
     """Return the values of a model's data containers for one window.
 
     The Poisson model sees count sums per unit, per period and per unit and block; the
     negative binomial sees every count. ``selection_span`` (see :func:`build_model`) is
-    kept, masked to the observed periods, when given.
+    kept, masked to the observed periods, when given. ``periods_per_year`` is the
+    model's (:func:`build_model`): it sets the years between blocks.
+
+    Raises
+    ------
+    ValueError
+        If a period of the year in ``season`` is outside ``0 .. periods_per_year - 1``.
     """
+    season = np.asarray(season, dtype=np.int64)
+    if season.size and (season.min() < 0 or season.max() >= periods_per_year):
+        raise ValueError(
+            f"season holds periods of the year {season.min()}..{season.max()}, "
+            f"outside 0..{periods_per_year - 1} ({periods_per_year} periods a year)"
+        )
     obs = observed.astype(float)
     y = counts.astype(float) * obs[None, :]
     out: dict[str, np.ndarray] = {
         "observed": obs,
-        "season": np.asarray(season, dtype=np.int64),
+        "season": season,
         "centre": np.asarray(_centre(counts, observed, log_offset)),
     }
     if selection_span is not None:
@@ -190,7 +210,7 @@ def model_data(
     onehot = _block_onehot(blocks)
     y_block = y @ onehot
     seen_block = obs @ onehot
-    gap = _block_gaps(blocks)
+    gap = _block_gaps(blocks, periods_per_year)
     if spec.centring == "partial":
         out.update(_centring_weights(spec, y, y_block, gap))
     else:
@@ -221,6 +241,7 @@ def _totals_model(
     use_level: bool,
     log_offset: np.ndarray,
     covariates: np.ndarray | None,
+    periods_per_year: int,
 ) -> None:
     """Add the Poisson model in force-wide-total coordinates (``centring="totals"``).
 
@@ -242,7 +263,7 @@ def _totals_model(
     """
     w = blocks.size
     unit = _unit_terms(spec, s, d, pm.math.constant(log_offset) + d["centre"], covariates)
-    level, index = _levels(spec, s, blocks, d, use_level)
+    level, index = _levels(spec, s, blocks, d, use_level, periods_per_year)
     log_s = pm.math.logsumexp(unit[:, None] + level, axis=0).reshape((-1,))
     raw = pm.Flat("log_total_raw", dims="period")
     m = d["total_loc"] + d["total_scale"] * raw
@@ -292,6 +313,7 @@ def _levels(
     blocks: np.ndarray,
     d: dict[str, pt.TensorVariable],
     use_level: bool,
+    periods_per_year: int,
 ) -> tuple[pt.TensorVariable, np.ndarray]:
     """Return the units' levels ``(n_units, n_blocks)`` and each period's block.
 
@@ -299,7 +321,7 @@ def _levels(
     block 0.
     """
     if use_level:
-        return _local_level(spec, s, blocks, d), blocks
+        return _local_level(spec, s, blocks, d, periods_per_year), blocks
     return pt.zeros((s.n_units, 1)), np.zeros(blocks.size, dtype=np.int64)
 
 
@@ -415,7 +437,11 @@ def _temporal(spec: ModelSpec, w: int) -> pt.TensorVariable:
 
 
 def _season(spec: ModelSpec) -> pt.TensorVariable:
-    """Return the 13-period seasonal effect: ``sigma`` times a sum-to-zero normal."""
+    """Return the seasonal effect: ``sigma`` times a sum-to-zero normal.
+
+    One value per period of the year (the ``season`` dimension, ``periods_per_year``
+    long).
+    """
     sigma = pm.Exponential("sigma_season", sigma_rate(spec.sigma_season_upper, 0.01))
     raw = pm.ZeroSumNormal("season_raw", sigma=1.0, dims="season")
     return pm.Deterministic("season_effect", sigma * raw, dims="season")
@@ -452,9 +478,16 @@ def _spatial(
 
 
 def _local_level(
-    spec: ModelSpec, s: SpatialStructure, blocks: np.ndarray, d: dict[str, pt.TensorVariable]
+    spec: ModelSpec,
+    s: SpatialStructure,
+    blocks: np.ndarray,
+    d: dict[str, pt.TensorVariable],
+    periods_per_year: int,
 ) -> pt.TensorVariable:
     """Return each unit's level in every block, ``(n_units, n_blocks)``, 0 in the first.
+
+    A step's variance is ``sigma_level**2`` times the years (of ``periods_per_year``
+    periods) between the blocks' centres.
 
     The levels sum to zero over units in every block (Knorr-Held's constraints for the
     type II interaction; the ICAR steps of type IV sum to zero per component already),
@@ -463,7 +496,7 @@ def _local_level(
     direction the sampler crosses slowly once counts are large (serious violence at
     force scale: R-hat 1.10 on ``tau``).
     """
-    gap = _block_gaps(blocks)
+    gap = _block_gaps(blocks, periods_per_year)
     if spec.level_prior == "pc":
         sigma = pm.Exponential("sigma_level", sigma_rate(spec.sigma_level_upper, 0.01))
     else:

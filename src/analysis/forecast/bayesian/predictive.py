@@ -19,7 +19,7 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from analysis.forecast.bayesian.spec import YEAR, ModelSpec, block_index
+from analysis.forecast.bayesian.spec import DEFAULT_PERIODS_PER_YEAR, ModelSpec, block_index
 from analysis.forecast.mixture import MixtureCountDistribution
 
 __all__ = ["kept_draws", "next_period_rates", "thinned_draws"]
@@ -77,6 +77,7 @@ def next_period_rates(
     covariates: np.ndarray | None,
     n_draws: int,
     rng: np.random.Generator,
+    periods_per_year: int = DEFAULT_PERIODS_PER_YEAR,
 ) -> MixtureCountDistribution:
     """Return the posterior predictive of the origin period as a mixture over draws.
 
@@ -91,13 +92,16 @@ def next_period_rates(
     centre : float
         The model's centring constant (its ``centre`` data).
     season : int
-        Period of the year (0..12) of the origin.
+        Period of the year (``0 .. periods_per_year - 1``) of the origin.
     covariates : numpy.ndarray, optional
         Standardised covariates, as fitted.
     n_draws : int
         Posterior draws kept in the mixture (evenly thinned).
     rng : numpy.random.Generator
         For the one-step-ahead innovations.
+    periods_per_year : int
+        Periods in a year, as the model was built with (its ``season`` dimension): the
+        local levels' last step is that many periods' fraction of a year.
 
     Returns
     -------
@@ -122,7 +126,7 @@ def next_period_rates(
     if "level_now" in post:
         blocks = block_index(spec, spec.window)
         newest = np.flatnonzero(blocks == blocks.max())
-        gap = (spec.window - newest.mean()) / YEAR
+        gap = (spec.window - newest.mean()) / periods_per_year
         level = kept_draws(idata, "level_now", keep)
         sigma_l = kept_draws(idata, "sigma_level", keep)
         step = rng.standard_normal((s, n))

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from scipy.optimize import brentq
 
 from analysis.forecast.bayesian.priors import bym2_rho_rate, kld_distance, sigma_rate
-from analysis.forecast.bayesian.spec import YEAR, ModelSpec, block_index
+from analysis.forecast.bayesian.spec import DEFAULT_PERIODS_PER_YEAR, ModelSpec, block_index
 from analysis.forecast.bayesian.structure import SpatialStructure, laplacian_spectrum
 
 __all__ = ["Simulation", "draw_icar", "simulate"]
@@ -110,6 +110,7 @@ def simulate(
     rng: np.random.Generator,
     first_season: int = 0,
     params: dict[str, float] | None = None,
+    periods_per_year: int = DEFAULT_PERIODS_PER_YEAR,
 ) -> Simulation:
     """Simulate a window of counts plus the next period from the model.
 
@@ -129,6 +130,8 @@ def simulate(
         Period of the year of the first column.
     params : dict, optional
         Hyperparameters; drawn from the priors when None (missing ones are drawn too).
+    periods_per_year : int
+        Periods in a year: the season's length and the unit of the levels' step variance.
 
     Returns
     -------
@@ -138,7 +141,7 @@ def simulate(
     p.update(params or {})
     n, w = structure.n_units, spec.window
     t_all = w + 1
-    season = (first_season + np.arange(t_all)) % YEAR
+    season = (first_season + np.arange(t_all)) % periods_per_year
     z = rng.standard_normal(t_all) * p["sigma_time"]
     if spec.temporal == "rw1":
         tau = np.cumsum(z)
@@ -151,7 +154,7 @@ def simulate(
             tau[t] = phi * tau[t - 1] + z[t]
     period = tau.copy()
     if spec.seasonal:
-        raw = rng.standard_normal(YEAR)
+        raw = rng.standard_normal(periods_per_year)
         period += (p["sigma_season"] * (raw - raw.mean()))[season]
     if spec.spatial == "none":
         b = np.zeros(n)
@@ -170,7 +173,7 @@ def simulate(
     level = np.zeros((n, t_all))
     if spec.interaction != "none" and blocks.max() > 0:
         centres = np.array([np.flatnonzero(blocks == k).mean() for k in range(blocks.max() + 1)])
-        gaps = np.diff(np.r_[centres, w]) / YEAR
+        gaps = np.diff(np.r_[centres, w]) / periods_per_year
         if spec.interaction == "iid":
             raw = rng.standard_normal((gaps.size, n))
             raw -= raw.mean(axis=1, keepdims=True)  # the model's sum-to-zero constraint

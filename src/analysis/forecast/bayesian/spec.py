@@ -4,19 +4,25 @@ For unit ``i`` and period ``t`` of a window of ``W`` periods before the origin::
 
     y[i, t] ~ Poisson(mu[i, t])            or NegativeBinomial(mu[i, t], size)
     log mu[i, t] = offset[i] + centre + b0          (log area, log mean rate, intercept)
-                 + tau[t] + season[t mod 13]        (force-wide level: AR(1) or RW1)
+                 + tau[t] + season[t mod P]         (force-wide level: AR(1) or RW1)
                  + b[i]                             (static spatial effect: BYM2)
                  + level[i, block(t)]               (each unit's own evolving level)
 
 The last term is the space-time interaction: a local level per unit, constant within
 blocks of periods that are short near the origin (``recent_blocks``, e.g. 6, 4, 2, 1, 1)
 and ``block_every`` long before. It is 0 in the oldest block and moves between blocks by
-a random-walk step with variance ``sigma_level**2 * gap / 13`` (``gap`` the distance in
+a random-walk step with variance ``sigma_level**2 * gap / P`` (``gap`` the distance in
 periods between block centres), independent across units but summing to zero over them
 (a low-rank Knorr-Held type II interaction with its constraints) or a scaled ICAR field,
 so that each unit's level is shrunk towards its neighbours' (a low-rank type IV
 interaction: RW1 in time times ICAR in space). The newest block's level, one more
 random-walk step ahead, is where a forecast starts.
+
+``P`` is the number of periods in a year, from the calendar the data are counted on
+(``ForecastContext.periods_per_year``: 13 for 28-day periods, 52 for weeks): the season
+has ``P`` values and ``sigma_level`` is a level's drift per year whatever the period
+length. It is not part of the specification; :func:`.graph.build_model` and
+:func:`.graph.model_data` take it, :data:`DEFAULT_PERIODS_PER_YEAR` by default.
 
 :mod:`.graph` builds the PyMC model of a specification for one window;
 :mod:`.coordinates` holds the rules that choose, from the window's data, the coordinates
@@ -31,11 +37,13 @@ from typing import Literal
 import numpy as np
 
 from analysis.forecast.bayesian.structure import block_sizes
+from analysis.space import PeriodCalendar
 
-__all__ = ["HYPERPARAMETERS", "YEAR", "ModelSpec", "block_index"]
+__all__ = ["DEFAULT_PERIODS_PER_YEAR", "HYPERPARAMETERS", "ModelSpec", "block_index"]
 
-#: Periods per year: the random-walk step of a local level has variance sigma**2 per year.
-YEAR = 13
+#: Periods per year (the season's length; a local level's random-walk step has variance
+#: sigma**2 per year) when no calendar gives it: the default 28-day calendar's 13.
+DEFAULT_PERIODS_PER_YEAR = PeriodCalendar().periods_per_year
 #: Scalar parameters checked for convergence when present.
 HYPERPARAMETERS = (
     "b0",
@@ -62,7 +70,8 @@ class ModelSpec:
     temporal : {"ar1", "rw1"}
         Force-wide level over periods.
     seasonal : bool
-        Add a 13-period (4-weekly) seasonal effect.
+        Add a seasonal effect, one value per period of the year (13 on the 4-weekly
+        calendar, 52 on a weekly one: the fit's calendar sets it).
     spatial : {"bym2", "icar", "iid", "none"}
         Static spatial effect: BYM2, its purely structured limit (scaled ICAR, islands
         independent), independent effects, or none.
