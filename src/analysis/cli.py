@@ -126,75 +126,44 @@ def cmd_data_quality(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    """Run the rolling-origin backtest of the forecasting baselines on a data file."""
-    import geopandas as gpd
+    """Run the rolling-origin backtest (:func:`analysis.report.backtest_run.run_backtest_job`)."""
+    from analysis.forecast.registry import split_model_specs
+    from analysis.report.backtest_run import BacktestSettings, run_backtest_job
 
-    from analysis.data.offences import load_offence_codes, load_offence_groups
-    from analysis.forecast.backtest import run_backtest
-    from analysis.forecast.output import write_backtest, write_model_records
-    from analysis.forecast.panel import build_panel
-    from analysis.forecast.registry import make_forecaster, split_model_specs
-    from analysis.space import PeriodCalendar, require_metric_crs
-
-    models = [make_forecaster(m) for m in split_model_specs(args.models)]
-    result = load(args.events, args.format, options_from_args(args))
-    crs = require_metric_crs(result.crs).to_string()
-    acc = result.accepted
-    if args.format == "crimes":
-        if not args.offence_group:
-            raise ValueError("--format crimes needs --offence-group (e.g. serious_violence)")
-        groups = load_offence_groups(args.offence_groups)
-        if args.offence_group not in groups:
-            raise ValueError(
-                f"unknown offence group {args.offence_group!r}; choose from {sorted(groups)}"
-            )
-        acc = acc.loc[groups[args.offence_group].mask(acc, load_offence_codes())]
-        events = acc.assign(time=acc["event_date"])
-        data_start = result.accepted["recorded_date"].min().date()
-    elif args.format == "policeuk":
-        events, data_start = acc.assign(time=acc["month"]), None
-    else:
-        events, data_start = acc, None
-    area = gpd.read_file(args.area).to_crs(crs).geometry if args.area else None
-    calendar = PeriodCalendar(anchor=args.anchor, days=args.period_days)
-    panel = build_panel(
-        events,
-        calendar=calendar,
+    settings = BacktestSettings(
+        format=args.format,
+        models=tuple(split_model_specs(args.models)),
+        offence_group=args.offence_group,
+        offence_groups=args.offence_groups,
         cell_area_km2=args.cell_area,
-        area=area,
-        crs=crs,
+        period_days=args.period_days,
+        anchor=args.anchor,
         test_periods=args.test_periods,
         cutoff=args.cutoff,
-        data_start=data_start,
+        seed=args.seed,
+        area=args.area,
     )
+    record = {"args": {k: str(v) for k, v in vars(args).items() if k != "func"}}
+    job = run_backtest_job(
+        args.events,
+        settings,
+        options_from_args(args),
+        args.out,
+        record=record,
+        progress=not args.quiet,
+    )
+    panel = job.panel
     print(
-        f"{len(events)} events, {len(panel.units)} units, {len(panel.periods)} periods; "
+        f"{job.n_events} events, {len(panel.units)} units, {len(panel.periods)} periods; "
         f"{args.test_periods} origins"
     )
-    for note in panel.notes:
+    for note in job.notes:
         print(f"  note: {note}")
-    from analysis.data.reading import file_sha256
-    from analysis.report.manifest import git_state, package_versions
-
-    # the code's state when the run starts: a commit made while it runs is not its code
-    code = {"analysis_version": __version__, **git_state(Path(__file__).parent)}
-    bt = run_backtest(panel, models, args.test_periods, seed=args.seed, progress=not args.quiet)
-    run = {
-        "command": "analysis backtest",
-        "args": {k: str(v) for k, v in vars(args).items() if k != "func"},
-        "data": result.summary(),
-        "data_sha256": file_sha256(args.events),
-        "crs": crs,
-        "code": code,
-        "packages": package_versions(),
-    }
-    paths = write_backtest(bt, panel, args.out, run)
-    paths.update(write_model_records(models, args.out))
     cols = ["model", "n_origins", "crps", "log_score", "pai_5pct", "coverage_90", "fit_seconds"]
-    print(bt.summary()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    for name, why in bt.skipped.items():
+    print(job.result.summary()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for name, why in job.result.skipped.items():
         print(f"  skipped {name}: {why}")
-    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    print(f"wrote {', '.join(str(p) for p in job.files.values())}")
     return 0
 
 

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from analysis.report.runner import STEPS
+from analysis.report.plan import MonthlyPlan
+from analysis.report.runner import monthly_steps
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = [
@@ -36,7 +37,8 @@ def browser():
 
 
 def test_reports_load_offline(monthly_run, browser, tmp_path):
-    pages = ["index.html"] + [f"{s.output}.html" for s in STEPS]
+    steps = monthly_steps(MonthlyPlan.from_dict(monthly_run.manifest["plan"]))
+    pages = ["index.html"] + [f"{s.output}.html" for s in steps]
     for name in pages:
         context = browser.new_context(offline=True)
         page = context.new_page()

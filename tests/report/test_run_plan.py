@@ -34,8 +34,11 @@ groups:
 """
 
 
+ALL_STEPS = runner.monthly_steps
+
+
 def forecast_steps(plan: MonthlyPlan) -> tuple[Step, ...]:
-    return tuple(s for s in runner.monthly_steps(plan) if s.notebook == "02_crime_forecast")
+    return tuple(s for s in ALL_STEPS(plan) if s.notebook == "02_crime_forecast")
 
 
 def test_monthly_runs_a_custom_groups_file_end_to_end(tmp_path, monkeypatch):

@@ -7,7 +7,8 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib
 
-matplotlib.use("Agg")
+if "inline" not in matplotlib.get_backend():  # a notebook keeps its inline figures
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -210,8 +210,31 @@ class MonthlyPlan:
         raise KeyError(f"offence group {name!r} is not in this run's plan")
 
     def open_inputs(self) -> FolderData:
-        """The validated data of the run (opened, never re-validated)."""
-        return open_validated(self.inputs)
+        """The validated data of the run.
+
+        During the run, the frames the runner validated are opened, never re-validated. A
+        published month keeps none (they are person-level), so re-running its executed
+        notebooks validates the recorded folder again under the recorded rules and the
+        current ``ANALYSIS_PSEUDONYM_KEY``; the plan's file hashes say whether the data are
+        still the ones the month was made from.
+        """
+        if Path(self.inputs).exists():
+            return open_validated(self.inputs)
+        folder = Path(str(self.data["folder"]))
+        files = dict(self.data.get("files") or {})
+        given = {
+            role: Path(str(files[role]))
+            for role in ("offence_groups", "offence_codes")
+            if files.get(role) and Path(str(files[role])).is_absolute()
+        }
+        located = DataFolder.locate(folder, **given)
+        data = located.load(validation_options(self.month, key_from_env()))
+        if data.hashes != self.data.get("hashes"):
+            raise ValueError(
+                f"{folder}: the data folder has changed since the month was run "
+                "(its file hashes differ from the plan's)"
+            )
+        return data
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (dates as ISO strings), for papermill and the manifest."""

@@ -1,0 +1,157 @@
+"""The backtest job: load a file, count it on a grid, run every model, write the leaderboard.
+
+:func:`run_backtest_job` is the job's one entry point, called by ``analysis backtest`` (which
+only maps its arguments to :class:`BacktestSettings` and ``LoadOptions``) and by the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+
+from analysis import __version__
+from analysis.data import LoadOptions, load
+from analysis.data.offences import load_offence_codes, load_offence_groups
+from analysis.data.reading import file_sha256
+from analysis.forecast.backtest import BacktestResult, run_backtest
+from analysis.forecast.output import write_backtest, write_model_records
+from analysis.forecast.panel import Panel, build_panel
+from analysis.forecast.registry import DEFAULT_MODELS, make_forecaster
+from analysis.report.manifest import git_state, package_versions
+from analysis.space import PeriodCalendar, require_metric_crs
+
+
+@dataclass(frozen=True)
+class BacktestSettings:
+    """What a backtest counts and scores.
+
+    Attributes
+    ----------
+    format : str
+        Data contract of the file (``events``, ``crimes``, ``policeuk``).
+    models : tuple of str
+        Forecaster specs (``name`` or ``name:param=value,...``).
+    offence_group : str, optional
+        With ``crimes``: the group to forecast.
+    offence_groups : Path, optional
+        Offence groups file (default the packaged groups).
+    cell_area_km2, period_days : float, int
+        Grid cell area and period length.
+    anchor : date
+        First day of period 0.
+    test_periods : int
+        Number of origins.
+    cutoff : date, optional
+        Last day of the data (default the last event's day).
+    seed : int
+        Seed of the randomised PIT.
+    area : Path, optional
+        Study-area polygon file.
+    """
+
+    format: str = "events"
+    models: tuple[str, ...] = DEFAULT_MODELS
+    offence_group: str | None = None
+    offence_groups: Path | None = None
+    cell_area_km2: float = 1.0
+    period_days: int = 28
+    anchor: date = date(2018, 1, 1)
+    test_periods: int = 13
+    cutoff: date | None = None
+    seed: int = 0
+    area: Path | None = None
+
+
+@dataclass
+class BacktestOutcome:
+    """What the job produced: the panel, the scores, the files and what to tell the user."""
+
+    panel: Panel
+    result: BacktestResult
+    files: dict[str, Path]
+    n_events: int
+    notes: list[str] = field(default_factory=list)
+
+
+def run_backtest_job(
+    path: str | Path,
+    settings: BacktestSettings,
+    options: LoadOptions,
+    out: str | Path,
+    *,
+    record: dict[str, object] | None = None,
+    progress: bool = True,
+) -> BacktestOutcome:
+    """Run the rolling-origin backtest of ``settings.models`` on one file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The data file.
+    settings : BacktestSettings
+        What to count and score.
+    options : LoadOptions
+        How to read and validate the file.
+    out : str or Path
+        Output folder (``summary.csv``, ``metrics.csv``, figures, ``run.json``, ...).
+    record : dict, optional
+        More entries for ``run.json`` (the command line's arguments, say).
+    progress : bool
+        Show a progress bar.
+
+    Raises
+    ------
+    ValueError
+        For an unknown model or offence group, or a crimes file without a group.
+    """
+    models = [make_forecaster(m) for m in settings.models]
+    result = load(path, settings.format, options)
+    crs = require_metric_crs(result.crs).to_string()
+    acc = result.accepted
+    if settings.format == "crimes":
+        if not settings.offence_group:
+            raise ValueError("--format crimes needs --offence-group (e.g. serious_violence)")
+        groups = load_offence_groups(settings.offence_groups)
+        if settings.offence_group not in groups:
+            raise ValueError(
+                f"unknown offence group {settings.offence_group!r}; choose from {sorted(groups)}"
+            )
+        codes = load_offence_codes(options.offence_codes)
+        acc = acc.loc[groups[settings.offence_group].mask(acc, codes)]
+        events = acc.assign(time=acc["event_date"])
+        data_start = result.accepted["recorded_date"].min().date()
+    elif settings.format == "policeuk":
+        events, data_start = acc.assign(time=acc["month"]), None
+    else:
+        events, data_start = acc, None
+    area = gpd.read_file(settings.area).to_crs(crs).geometry if settings.area else None
+    panel = build_panel(
+        events,
+        calendar=PeriodCalendar(anchor=settings.anchor, days=settings.period_days),
+        cell_area_km2=settings.cell_area_km2,
+        area=area,
+        crs=crs,
+        test_periods=settings.test_periods,
+        cutoff=settings.cutoff,
+        data_start=data_start,
+    )
+    # the code's state when the run starts: a commit made while it runs is not its code
+    code = {"analysis_version": __version__, **git_state(Path(__file__).parent)}
+    bt = run_backtest(panel, models, settings.test_periods, seed=settings.seed, progress=progress)
+    run = {
+        "command": "analysis backtest",
+        **(record or {}),
+        "data": result.summary(),
+        "data_sha256": file_sha256(path),
+        "crs": crs,
+        "code": code,
+        "packages": package_versions(),
+    }
+    files = write_backtest(bt, panel, out, run)
+    files.update(write_model_records(models, out))
+    return BacktestOutcome(
+        panel=panel, result=bt, files=files, n_events=len(events), notes=list(panel.notes)
+    )
