@@ -5,11 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
-
-if "inline" not in matplotlib.get_backend():  # a notebook keeps its inline figures
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # no backend forced: a notebook keeps its inline figures
 import numpy as np
 import pandas as pd
 
