@@ -7,6 +7,8 @@ import os
 
 import pandas as pd
 
+from analysis.forecast.output import read_leaderboard
+
 COLS = [
     "model",
     "n_origins",
@@ -34,8 +36,6 @@ def markdown(df: pd.DataFrame) -> str:
 
 
 for folder in sorted(glob.glob("benchmarks/leaderboards/*/")):
-    table = pd.read_csv(folder + "summary.csv")
-    if os.path.exists(folder + "oracle.csv"):
-        table = pd.concat([table, pd.read_csv(folder + "oracle.csv")], ignore_index=True)
+    table = read_leaderboard(folder).scores  # summary.csv, then the oracle's rows
     print(f"### {os.path.basename(folder.rstrip('/'))}\n")
     print(markdown(table[[c for c in COLS if c in table.columns]]) + "\n")

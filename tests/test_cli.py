@@ -136,6 +136,10 @@ def test_data_quality_keeps_person_rows_restricted(tmp_path, sample_dir):
     found = set(re.findall(r"P[0-9a-f]{16}", text))
     assert not found & set(charges["person_id"])
     assert (out / "restricted" / "charges_rejected.csv").exists()
+    assert (out / "restricted" / "crimes_rejected.csv").exists()  # crime rows too
+    crime_refs = set(pd.read_csv(sample_dir / "crimes.csv.gz", usecols=["crime_ref"])["crime_ref"])
+    assert not set(re.findall(r"SYN\d\d-\d{7}", text)) & crime_refs
+    assert str(sample_dir) not in text and "/" not in report["files"]["crimes"]["source"]
     monthly = pd.read_csv(out / "monthly_counts.csv")
     assert {"knife_crime_with_injury", "serious_violence"} <= set(monthly.columns)
 

@@ -65,7 +65,8 @@ def test_monthly_runs_a_custom_groups_file_end_to_end(tmp_path, monkeypatch):
     assert g.model == "ewma_rescaled" and g.evidence["leaderboard"] is None
     assert plan.data["hashes"]["offence_groups"] == file_sha256(groups)
     assert plan.data["hashes"]["offence_codes"] == file_sha256(codes)
-    assert m["parameters"]["offence_groups"] == str(groups)
+    assert m["parameters"]["offence_groups"].endswith("groups.yaml")
+    assert not Path(m["parameters"]["offence_groups"]).is_absolute()
     (step,) = m["steps"]
     assert step["output"] == "02_forecast_robbery_any.ipynb" and step["status"] == "ok"
     summary = json.loads((month / "artefacts" / "forecast_robbery_any.json").read_text())
@@ -149,3 +150,44 @@ def test_the_privacy_scan_checks_the_identifiers_that_were_published(tmp_path, s
     assert check["identifiers_pseudonymised_on_load"] is True
     assert check["identifiers_checked"] >= 2 * len(raw) - 5  # keyed and raw
     assert result.manifest["plan"]["data"]["pseudonymised_on_load"] is True
+
+
+NAMES_ITS_FOLDER = nbformat.v4.new_notebook(
+    cells=[
+        nbformat.v4.new_code_cell(
+            "month = ''\ndata_dir = ''\nrun_dir = ''\nproject_dir = ''\ntest_mode = True\n"
+            "plan = None",
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell("import os\nprint('folder:', os.path.abspath(run_dir))"),
+        nbformat.v4.new_code_cell(
+            "from pathlib import Path\n"
+            "Path(run_dir, 'artefacts').mkdir(exist_ok=True)\n"
+            "Path(run_dir, 'artefacts', 'where.txt').write_text(os.path.abspath(run_dir))"
+        ),
+    ],
+    metadata=SHOW_PUBLISHED_IDS.metadata,
+)
+
+
+def test_no_published_file_names_a_server_path(tmp_path, small_folder):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nbformat.write(NAMES_ITS_FOLDER, nbdir / "where.ipynb")
+    result = run_monthly(
+        "2026-10",
+        data_dir=small_folder,
+        out_root=tmp_path / "reports",
+        notebooks_dir=nbdir,
+        steps=(Step("where", "where", "W"),),
+        progress=False,
+    )
+    page = (result.folder / "where.html").read_text()
+    notebook = (result.folder / "where.ipynb").read_text()
+    assert "folder: ." in page  # a printed folder is written relative to the run
+    assert str(tmp_path) not in page and str(tmp_path) not in notebook
+    assert not result.ok  # but a file the notebook wrote with a server path fails the run
+    check = result.manifest["privacy_check"]
+    assert check["status"] == "failed" and check["server_paths"] == ["artefacts/where.txt"]
+    assert str(tmp_path) not in json.dumps(result.manifest["plan"])
+    assert str(tmp_path) not in json.dumps(result.manifest["parameters"])

@@ -15,8 +15,9 @@ def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
 
     Outside ``out_dir/restricted/`` only aggregates are written: the reconciliation of each
     file, rejected-row counts by reason, and monthly crime counts by offence group. The
-    quarantined crime rows (no personal data) go to ``crimes_rejected.csv``; quarantined
-    charge rows, which name pseudonymised people, go to ``restricted/charges_rejected.csv``.
+    quarantined rows go to ``restricted/``: crime rows (crime references, dates, places,
+    some exact coordinates) to ``crimes_rejected.csv``, charge rows (which name people) to
+    ``charges_rejected.csv``. Each file's source is named relative to the data folder.
 
     Parameters
     ----------
@@ -33,7 +34,7 @@ def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
     out = Path(out_dir)
     (out / "restricted").mkdir(parents=True, exist_ok=True)
     crimes, charges = data.crimes, data.charges
-    crimes.rejected.to_csv(out / "crimes_rejected.csv", index=False)
+    crimes.rejected.to_csv(out / "restricted" / "crimes_rejected.csv", index=False)
     if charges is not None:
         charges.rejected.to_csv(out / "restricted" / "charges_rejected.csv", index=False)
 
@@ -46,8 +47,10 @@ def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
     monthly_df.to_csv(out / "monthly_counts.csv")
 
     outcomes = {} if charges is None else charges.accepted["outcome"].value_counts().to_dict()
+    named = data.folder.described()
+    files = {role: {**s, "source": named[role]} for role, s in data.summaries().items()}
     report = {
-        "files": data.summaries(),
+        "files": files,
         "charges_by_outcome": outcomes,
         "monthly": monthly_df.reset_index().to_dict(orient="records"),
     }

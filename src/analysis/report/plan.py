@@ -11,7 +11,8 @@ validated once (:mod:`analysis.data.folder`) and its accepted frames are opened 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from analysis.data.offences import OffenceGroup
 from analysis.data.options import LoadOptions
 from analysis.data.pseudonymise import key_from_env
 from analysis.data.reading import file_sha256
+from analysis.data.serial import jsonable
 from analysis.forecast.registry import model_choice
 from analysis.space import PeriodCalendar
 from analysis.testmode import TestMode
@@ -236,9 +238,32 @@ class MonthlyPlan:
             )
         return data
 
+    def relative_to(self, base: str | Path) -> MonthlyPlan:
+        """The same plan with its paths relative to ``base`` (the run's folder).
+
+        A published month names no server path: its notebooks run in the run's folder, and
+        the staging folder and the published month sit at the same depth, so the relative
+        paths hold in both.
+        """
+
+        def rel(path: object) -> str:
+            return os.path.relpath(Path(str(path)).resolve(), Path(base).resolve())
+
+        files = {
+            role: (rel(f) if f is not None and Path(str(f)).is_absolute() else f)
+            for role, f in dict(self.data.get("files") or {}).items()
+        }
+        data = {**self.data, "folder": rel(self.data["folder"]), "files": files}
+        return replace(
+            self,
+            data=data,
+            inputs=rel(self.inputs),
+            project_dir=rel(self.project_dir),
+        )
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (dates as ISO strings), for papermill and the manifest."""
-        return _jsonable(asdict(self))
+        return jsonable(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> MonthlyPlan:
@@ -260,16 +285,6 @@ class MonthlyPlan:
             project_dir=str(d["project_dir"]),
             leaderboards=tuple(d.get("leaderboards", ())),
         )
-
-
-def _jsonable(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, date):
-        return obj.isoformat()
-    return obj
 
 
 def _rules(group: OffenceGroup) -> list[dict[str, object]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nbformat
 import papermill as pm
 from tqdm.auto import tqdm
 
@@ -92,6 +94,43 @@ def _index_html(month: str, steps: list[dict[str, object]], manifest: dict, test
         f"finished {manifest.get('finished')}. Parameters, data hashes and package versions: "
         '<a href="manifest.json">manifest.json</a>.</p></body></html>\n'
     )
+
+
+def _named(path: str | Path | None, base: Path) -> str | None:
+    """A path given on the command line, as the manifest records it (relative to ``base``)."""
+    return None if path is None else os.path.relpath(Path(path).resolve(), base)
+
+
+def _forget_paths(notebook: Path, roots: dict[str, str]) -> None:
+    """Write an executed notebook's server paths relative to the run's folder.
+
+    Papermill records the input and output paths in the metadata, and a warning printed by
+    a library names its file; each ``root`` (an absolute folder) becomes its relative form.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = Path(str(meta[key])).name
+
+    def relative(text: str) -> str:
+        for root, rel in roots.items():
+            text = text.replace(root, rel)
+        return text
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = relative(str(output["text"]))
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    output["data"][mime] = relative(value)
+    nbformat.write(nb, notebook)
+
+
+def _server_paths(paths: list[Path], roots: list[str]) -> list[str]:
+    """The public files that still name one of the server folders ``roots``."""
+    return sorted(str(p) for p in paths if any(r in p.read_text(errors="replace") for r in roots))
 
 
 def _write_records(
@@ -167,11 +206,11 @@ def run_monthly(
     stage.mkdir(parents=True)
     parameters = {
         "month": month,
-        "data_dir": str(data_dir),
+        "data_dir": os.path.relpath(data_dir, project_dir),
         "test_mode": test_mode,
         "kernel": kernel,
-        "offence_groups": str(offence_groups) if offence_groups else None,
-        "offence_codes": str(offence_codes) if offence_codes else None,
+        "offence_groups": _named(offence_groups, project_dir),
+        "offence_codes": _named(offence_codes, project_dir),
     }
     manifest = base_manifest(parameters, data_dir, root=Path(__file__).parent)
     try:
@@ -189,7 +228,6 @@ def run_monthly(
         manifest["plan"] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
         manifest["steps"] = []
         return _fail(stage, out_root, month, stamp, manifest, test_mode)
-    manifest["plan"] = plan.to_dict()
     # the identifiers no public file may hold: as published (keyed when a key was set),
     # and as they stand in the input
     identifiers = data.person_ids() | data.folder.person_ids_raw(data.options)
@@ -197,13 +235,22 @@ def run_monthly(
         steps = monthly_steps(plan)
     elif callable(steps):
         steps = steps(plan)
+    # every path a notebook (and so the published month) sees is relative to the run's
+    # folder, where the notebooks run: a reader never sees a server path
+    local = plan.relative_to(stage)
     common = {
         "month": month,
-        "data_dir": str(data_dir),
-        "run_dir": str(stage),
-        "project_dir": str(project_dir),
+        "data_dir": local.data["folder"],
+        "run_dir": ".",
+        "project_dir": local.project_dir,
         "test_mode": test_mode,
-        "plan": plan.to_dict(),
+        "plan": local.to_dict(),
+    }
+    manifest["plan"] = local.to_dict()
+    # longest first, so that a folder inside another is written relative to itself
+    roots = {
+        str(p): os.path.relpath(p, stage)
+        for p in sorted({stage, data_dir, project_dir, out_root}, key=lambda p: -len(str(p)))
     }
     records: list[dict[str, object]] = []
     failed = False
@@ -232,6 +279,7 @@ def run_monthly(
                 progress_bar=False,
                 cwd=str(stage),
             )
+            _forget_paths(stage / f"{step.output}.ipynb", roots)
             page = notebook_to_html(
                 stage / f"{step.output}.ipynb",
                 title=step.title,
@@ -257,6 +305,10 @@ def run_monthly(
         "identifiers_checked": len(identifiers),
         "identifiers_pseudonymised_on_load": data.pseudonymised_on_load,
     }
+    named = _server_paths(public, list(roots))
+    scanned["server_paths"] = [str(Path(p).relative_to(stage)) for p in named]
+    if named:
+        failed = True
     if leaks:
         failed = True
         manifest["privacy_check"] = {
@@ -266,7 +318,7 @@ def run_monthly(
             **scanned,
         }
     else:
-        manifest["privacy_check"] = {"status": "ok", **scanned}
+        manifest["privacy_check"] = {"status": "failed" if named else "ok", **scanned}
     manifest["steps"] = records
     if failed:
         return _fail(stage, out_root, month, stamp, manifest, test_mode)

@@ -46,27 +46,9 @@ def banner(test_mode: bool) -> Markdown:
     )
 
 
-def monthly_plan(
-    plan: dict[str, object] | None,
-    *,
-    month: str,
-    data_dir: str | Path,
-    run_dir: str | Path,
-    project_dir: str | Path,
-    test_mode: bool,
-) -> MonthlyPlan:
-    """The run's plan: the runner's (a papermill parameter), or one made for a notebook alone.
-
-    See :func:`analysis.report.plan.resolve_plan`.
-    """
-    return resolve_plan(
-        plan,
-        month=month,
-        data_dir=data_dir,
-        run_dir=run_dir,
-        project_dir=project_dir,
-        test_mode=test_mode,
-    )
+#: The run's plan: the runner's (a papermill parameter), or one made for a notebook run
+#: alone (:func:`analysis.report.plan.resolve_plan`).
+monthly_plan = resolve_plan
 
 
 # ---------------------------------------------------------------------------- data quality

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from analysis import __version__
 from analysis.data.folder import FOLDER_FILES
 from analysis.data.offences import load_offence_groups
+from analysis.data.serial import jsonable
 from analysis.harm.index import CAMBRIDGE_CHI_VERSION, cambridge_chi_by_family
 from analysis.space.grid import make_grid
 from analysis.space.periods import PeriodCalendar
@@ -108,18 +109,6 @@ def _inject_charge_faults(charges: pd.DataFrame, rng: np.random.Generator) -> pd
     k = rng.binomial(n, CHARGE_FAULTS["exact_duplicate"])
     dup = np.sort(rng.choice(np.setdiff1d(np.arange(n), rows), size=k, replace=False))
     return pd.concat([charges, charges.loc[dup]]).sort_index(kind="stable").reset_index(drop=True)
-
-
-def _jsonable(obj: object) -> object:
-    if dataclasses.is_dataclass(obj):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(obj).items()}
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, date):
-        return obj.isoformat()
-    return obj
 
 
 def write_sample(
@@ -298,7 +287,7 @@ def write_sample(
     }
     meta = {
         "generator": f"analysis {__version__} analysis.synthetic.sample",
-        "config": _jsonable(config),
+        "config": jsonable(config),
         "start": start.isoformat(),
         "end": end.isoformat(),
         "harm_index": CAMBRIDGE_CHI_VERSION,
