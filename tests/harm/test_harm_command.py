@@ -67,6 +67,10 @@ def out(tmp_path_factory, sample_dir):
         data, config, AuditSettings(n_boot=100), folder, official_tables=tables
     )
     assert outcome.out == folder and (folder / "committee_summary.md").exists()
+    listed = json.loads((folder / "run.json").read_text())["files"]
+    assert (
+        listed["committee"] == "committee_summary.md" and listed["fairness_png"] == "fairness.png"
+    )
     return folder
 
 

@@ -57,6 +57,7 @@ def test_monthly_runs_a_custom_groups_file_end_to_end(tmp_path, monkeypatch):
     month = out / "2026-10"
     page = (month / "02_forecast_robbery_any.html").read_text()
     assert "Forecast: Robbery (any)" in page and "2 km²" in page
+    assert "no backtest of this group" in page and "chosen by the backtest" not in page
     assert not (month / "02_forecast_knife_crime_with_injury.html").exists()
     m = json.loads((month / "manifest.json").read_text())
     plan = MonthlyPlan.from_dict(m["plan"])

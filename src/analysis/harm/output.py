@@ -106,6 +106,7 @@ def write_run(
     load_summary: dict[str, object] | None = None,
     rejected: pd.DataFrame | None = None,
     extra: dict[str, object] | None = None,
+    written: dict[str, Path] | None = None,
 ) -> dict[str, Path]:
     """Write every output of a run.
 
@@ -123,6 +124,9 @@ def write_run(
         Rejected input rows (person-level: written under ``restricted/``).
     extra : dict, optional
         More entries for ``run.json`` (official tables read, for instance).
+    written : dict of str to Path, optional
+        Files the caller wrote into ``out`` (the committee's summary, say), listed in
+        ``run.json`` with the rest.
 
     Returns
     -------
@@ -133,7 +137,7 @@ def write_run(
     restricted = out / "restricted"
     restricted.mkdir(parents=True, exist_ok=True)
     stamp = BANNER if run.config.test_mode else ""
-    files: dict[str, Path] = {}
+    files: dict[str, Path] = dict(written or {})
     if stamp:
         files["test_mode"] = out / "TEST_MODE.txt"
         files["test_mode"].write_text(stamp + "\n")

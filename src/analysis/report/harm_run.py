@@ -171,6 +171,15 @@ def run_harm_escalation(
     )
     summary = data.charges.summary()
     reconciliation = {k: summary[k] for k in ("read", "accepted", "rejected", "reasons", "sha256")}
+    stamp = BANNER if config.test_mode else ""
+    out.mkdir(parents=True, exist_ok=True)
+    written = {
+        "committee": out / "committee_summary.md",
+        "fairness_png": fairness_figure(
+            fairness, config.rank_model, out / "fairness.png", stamp=stamp
+        ),
+    }
+    written["committee"].write_text(committee_summary(run, fairness, stamp))
     files = write_run(
         run,
         out,
@@ -182,12 +191,7 @@ def run_harm_escalation(
             "fairness": {"min_group_size": audit.min_group_size, "n_boot": audit.n_boot},
             "pseudonymised_on_load": data.pseudonymised_on_load,
         },
-    )
-    stamp = BANNER if config.test_mode else ""
-    files["committee"] = out / "committee_summary.md"
-    files["committee"].write_text(committee_summary(run, fairness, stamp))
-    files["fairness_png"] = fairness_figure(
-        fairness, config.rank_model, out / "fairness.png", stamp=stamp
+        written=written,
     )
     return HarmOutcome(
         run=run, fairness=fairness, files=files, reconciliation=reconciliation, out=out

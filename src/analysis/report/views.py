@@ -159,7 +159,9 @@ def model_note(plan: MonthlyPlan, group: GroupPlan) -> Markdown:
             f"Model `{group.model}`, set by hand for this notebook: the backtests chose "
             f"`{group.model_chosen}` ({group.evidence['reason']})."
         )
-    board = group.evidence.get("leaderboard") or "no leaderboard yet"
+    board = group.evidence.get("leaderboard")
+    if not board:  # the reason says that no backtest has chosen yet
+        return Markdown(f"Model `{group.model}`: {group.evidence['reason']}.")
     return Markdown(
         f"Model `{group.model}`, chosen by the backtest (`{board}`): {group.evidence['reason']}."
     )
