@@ -192,3 +192,14 @@ def test_no_published_file_names_a_server_path(tmp_path, small_folder):
     assert check["status"] == "failed" and check["server_paths"] == ["artefacts/where.txt"]
     assert str(tmp_path) not in json.dumps(result.manifest["plan"])
     assert str(tmp_path) not in json.dumps(result.manifest["parameters"])
+
+
+def test_a_relative_path_through_a_server_folder_is_not_a_server_path(tmp_path):
+    from analysis.report.runner import _server_paths
+
+    root = str(tmp_path / "work" / "main")
+    relative = tmp_path / "relative.json"
+    relative.write_text('{"folder": "../../../' + root.lstrip("/") + '/data"}')
+    absolute = tmp_path / "absolute.json"
+    absolute.write_text('{"folder": "' + root + '/data"}')
+    assert _server_paths([relative, absolute], [root]) == [str(absolute)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -115,7 +116,7 @@ def _forget_paths(notebook: Path, roots: dict[str, str]) -> None:
 
     def relative(text: str) -> str:
         for root, rel in roots.items():
-            text = text.replace(root, rel)
+            text = _absolute(root).sub(lambda _m, rel=rel: rel, text)
         return text
 
     for cell in nb.cells:
@@ -128,9 +129,17 @@ def _forget_paths(notebook: Path, roots: dict[str, str]) -> None:
     nbformat.write(nb, notebook)
 
 
+def _absolute(root: str) -> re.Pattern[str]:
+    """``root`` where it starts a path: not inside a relative path such as ``../work/x``."""
+    return re.compile(r"(?<![\w.])" + re.escape(root))
+
+
 def _server_paths(paths: list[Path], roots: list[str]) -> list[str]:
     """The public files that still name one of the server folders ``roots``."""
-    return sorted(str(p) for p in paths if any(r in p.read_text(errors="replace") for r in roots))
+    patterns = [_absolute(r) for r in roots]
+    return sorted(
+        str(p) for p in paths if any(pat.search(p.read_text(errors="replace")) for pat in patterns)
+    )
 
 
 def _write_records(
