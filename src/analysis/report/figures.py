@@ -1,0 +1,50 @@
+"""Figures for people: every image a page shows carries a description of what it shows.
+
+A notebook displays :func:`figure` instead of a bare Matplotlib figure or
+``IPython.display.Image``. The PNG goes into the notebook's output with its alt text in the
+output's metadata (``metadata["image/png"]["alt"]``), where the page renderer
+(:mod:`analysis.report.html`) reads it; JupyterLab shows the same image.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+
+class DescribedFigure:
+    """A PNG image and the text that says what it shows."""
+
+    def __init__(self, png: bytes, alt: str) -> None:
+        if not alt.strip():
+            raise ValueError("a figure needs a description of what it shows")
+        self.png = png
+        self.alt = alt.strip()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # noqa: ANN001, ANN202
+        data = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.alt}
+        return data, {"image/png": {"alt": self.alt}}
+
+
+def figure(source: Figure | str | Path, alt: str, *, dpi: int = 110) -> DescribedFigure:
+    """Return a figure (or a saved PNG) for display with its description.
+
+    Parameters
+    ----------
+    source : matplotlib.figure.Figure or path
+        The figure, or a PNG file written earlier (for example by a backtest).
+    alt : str
+        What the figure shows, in a sentence or two (its alt text on the page).
+    dpi : int
+        Resolution of a Matplotlib figure's PNG.
+    """
+    if isinstance(source, Figure):
+        buf = io.BytesIO()
+        source.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(source)
+        return DescribedFigure(buf.getvalue(), alt)
+    return DescribedFigure(Path(source).read_bytes(), alt)
