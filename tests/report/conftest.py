@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.report.runner import run_monthly
 
 ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample"
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +26,15 @@ def monthly_run(tmp_path_factory):
         progress=False,
     )
     return result
+
+
+@pytest.fixture
+def small_folder(tmp_path):
+    """The sample's geography with the first 400 crimes and charges (a fast plan)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("study_area.geojson", "lsoa.geojson", "lsoa_to_lom_unit.csv"):
+        shutil.copy(SAMPLE / name, folder / name)
+    for name in ("crimes.csv.gz", "charges.csv.gz"):
+        pd.read_csv(SAMPLE / name, dtype=str, nrows=400).to_csv(folder / name, index=False)
+    return folder

@@ -115,18 +115,6 @@ SHOW_PUBLISHED_IDS = nbformat.v4.new_notebook(
 )
 
 
-@pytest.fixture
-def small_folder(tmp_path):
-    """The sample's geography with the first 400 crimes and charges (a fast plan)."""
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for name in ("study_area.geojson", "lsoa.geojson", "lsoa_to_lom_unit.csv"):
-        shutil.copy(SAMPLE / name, folder / name)
-    for name in ("crimes.csv.gz", "charges.csv.gz"):
-        pd.read_csv(SAMPLE / name, dtype=str, nrows=400).to_csv(folder / name, index=False)
-    return folder
-
-
 def test_the_privacy_scan_checks_the_identifiers_that_were_published(tmp_path, small_folder):
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
@@ -147,7 +135,7 @@ def test_the_privacy_scan_checks_the_identifiers_that_were_published(tmp_path, s
     assert shown and not shown & raw  # the page shows keyed identifiers, not the raw ones
     assert not result.ok
     check = result.manifest["privacy_check"]
-    assert check["status"] == "failed" and "ids.html" in check["files"]
+    assert check["status"] == "failed" and "ids.html" in check["person_ids"]
     assert check["identifiers_pseudonymised_on_load"] is True
     assert check["identifiers_checked"] >= 2 * len(raw) - 5  # keyed and raw
     assert result.manifest["plan"]["data"]["pseudonymised_on_load"] is True
@@ -195,11 +183,12 @@ def test_no_published_file_names_a_server_path(tmp_path, small_folder):
 
 
 def test_a_relative_path_through_a_server_folder_is_not_a_server_path(tmp_path):
-    from analysis.report.runner import _server_paths
+    from analysis.report.privacy import Sensitive, scan
 
     root = str(tmp_path / "work" / "main")
     relative = tmp_path / "relative.json"
     relative.write_text('{"folder": "../../../' + root.lstrip("/") + '/data"}')
     absolute = tmp_path / "absolute.json"
     absolute.write_text('{"folder": "' + root + '/data"}')
-    assert _server_paths([relative, absolute], [root]) == [str(absolute)]
+    check = scan([relative, absolute], Sensitive(roots=[root]), tmp_path)
+    assert check["server_paths"] == ["absolute.json"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable
@@ -26,10 +25,10 @@ import nbformat
 import papermill as pm
 from tqdm.auto import tqdm
 
-from analysis.report.disclosure import find_identifiers
 from analysis.report.html import notebook_to_html
 from analysis.report.manifest import base_manifest, now
 from analysis.report.plan import VALIDATED_DIR, MonthlyPlan, build_plan, month_start
+from analysis.report.privacy import absolute, scan, sensitive_values, server_roots
 from analysis.testmode import BANNER
 
 
@@ -116,7 +115,7 @@ def _forget_paths(notebook: Path, roots: dict[str, str]) -> None:
 
     def relative(text: str) -> str:
         for root, rel in roots.items():
-            text = _absolute(root).sub(lambda _m, rel=rel: rel, text)
+            text = absolute(root).sub(lambda _m, rel=rel: rel, text)
         return text
 
     for cell in nb.cells:
@@ -127,19 +126,6 @@ def _forget_paths(notebook: Path, roots: dict[str, str]) -> None:
                 if mime.startswith("text/") and isinstance(value, str):
                     output["data"][mime] = relative(value)
     nbformat.write(nb, notebook)
-
-
-def _absolute(root: str) -> re.Pattern[str]:
-    """``root`` where it starts a path: not inside a relative path such as ``../work/x``."""
-    return re.compile(r"(?<![\w.])" + re.escape(root))
-
-
-def _server_paths(paths: list[Path], roots: list[str]) -> list[str]:
-    """The public files that still name one of the server folders ``roots``."""
-    patterns = [_absolute(r) for r in roots]
-    return sorted(
-        str(p) for p in paths if any(pat.search(p.read_text(errors="replace")) for pat in patterns)
-    )
 
 
 def _write_records(
@@ -237,9 +223,14 @@ def run_monthly(
         manifest["plan"] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
         manifest["steps"] = []
         return _fail(stage, out_root, month, stamp, manifest, test_mode)
-    # the identifiers no public file may hold: as published (keyed when a key was set),
-    # and as they stand in the input
-    identifiers = data.person_ids() | data.folder.person_ids_raw(data.options)
+    # what no public file may hold: person identifiers as published (keyed when a key was
+    # set) and as they stand in the input, crime references, crimes' exact coordinates and
+    # the server's folders
+    # longest first, so that a folder inside another is written relative to itself
+    roots = server_roots(
+        {str(p): os.path.relpath(p, stage) for p in {stage, data_dir, project_dir, out_root}}
+    )
+    sensitive = sensitive_values(data, list(roots))
     if steps is None:
         steps = monthly_steps(plan)
     elif callable(steps):
@@ -256,11 +247,6 @@ def run_monthly(
         "plan": local.to_dict(),
     }
     manifest["plan"] = local.to_dict()
-    # longest first, so that a folder inside another is written relative to itself
-    roots = {
-        str(p): os.path.relpath(p, stage)
-        for p in sorted({stage, data_dir, project_dir, out_root}, key=lambda p: -len(str(p)))
-    }
     records: list[dict[str, object]] = []
     failed = False
     bar = tqdm(steps, desc=f"monthly {month}", disable=not progress)
@@ -308,26 +294,11 @@ def run_monthly(
         print(f"  {step.output}: {record['status']} ({record['seconds']} s)")
 
     public = [p for p in stage.rglob("*") if p.is_file() and "restricted" not in p.parts]
-    leaks = find_identifiers(public, identifiers)
-    scanned = {
-        "scanned_files": len(public),
-        "identifiers_checked": len(identifiers),
-        "identifiers_pseudonymised_on_load": data.pseudonymised_on_load,
-    }
-    named = _server_paths(public, list(roots))
-    scanned["server_paths"] = [str(Path(p).relative_to(stage)) for p in named]
-    if named:
+    check = scan(public, sensitive, stage)
+    check["identifiers_pseudonymised_on_load"] = data.pseudonymised_on_load
+    manifest["privacy_check"] = check
+    if check["status"] != "ok":
         failed = True
-    if leaks:
-        failed = True
-        manifest["privacy_check"] = {
-            "status": "failed",
-            "found": len(leaks),
-            "files": sorted({str(Path(h.split(": ")[0]).relative_to(stage)) for h in leaks}),
-            **scanned,
-        }
-    else:
-        manifest["privacy_check"] = {"status": "failed" if named else "ok", **scanned}
     manifest["steps"] = records
     if failed:
         return _fail(stage, out_root, month, stamp, manifest, test_mode)
