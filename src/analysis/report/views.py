@@ -6,12 +6,16 @@ further up the pipeline.
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
+from matplotlib.ticker import StrMethodFormatter
+from pandas.io.formats.style import Styler
 
 from analysis import __version__
 from analysis.data.folder import FolderData
@@ -22,6 +26,7 @@ from analysis.forecast.nextperiod import NextPeriodForecast, forecast_next_perio
 from analysis.forecast.output import Leaderboard, read_leaderboard
 from analysis.harm.pipeline import HarmConfig
 from analysis.report.disclosure import suppress_counts
+from analysis.report.figures import DescribedFigure, figure
 from analysis.report.harm_run import (
     HarmOutcome,
     MeasureSettings,
@@ -29,7 +34,9 @@ from analysis.report.harm_run import (
     run_harm_escalation,
 )
 from analysis.report.manifest import package_versions
+from analysis.report.palette import series_style
 from analysis.report.plan import GroupPlan, MonthlyPlan, resolve_plan
+from analysis.report.tables import styled
 from analysis.space import PeriodCalendar
 from analysis.testmode import BANNER
 
@@ -60,50 +67,113 @@ def run_data_quality(data: FolderData, run_dir: str | Path) -> dict:
     return data_quality(data, Path(run_dir) / "data_quality")
 
 
-def reconciliation_table(report: dict) -> pd.DataFrame:
-    """Rows read, accepted and rejected per file."""
+#: Where the data-quality step leaves the quarantined rows (under the run's folder).
+QUARANTINE = "data_quality/restricted/"
+
+
+def _file_name(summary: dict) -> str:
+    return Path(str(summary["source"])).name
+
+
+def _words(code: str) -> str:
+    """``no_further_action`` -> ``No further action``."""
+    return code.replace("_", " ").capitalize()
+
+
+def reconciliation_table(report: dict) -> Styler:
+    """Rows read, accepted and quarantined per file (counts only), as a captioned table."""
     rows = [
         {
-            "file": Path(str(s["source"])).name,
+            "file": _file_name(s),
             "read": s["read"],
             "accepted": s["accepted"],
             "rejected": s["rejected"],
+            "share": s["rejected"] / s["read"] if s["read"] else float("nan"),
         }
         for s in report["files"].values()
     ]
-    return pd.DataFrame(rows).set_index("file")
+    frame = pd.DataFrame(rows, columns=["file", "read", "accepted", "rejected", "share"])
+    return styled(
+        frame,
+        "Rows read, accepted and quarantined per input file (read = accepted + quarantined)",
+        labels={
+            "file": "File",
+            "read": "Rows read",
+            "accepted": "Rows accepted",
+            "rejected": "Rows quarantined",
+            "share": "Share quarantined",
+        },
+        formats={"share": "{:.2%}"},
+    )
 
 
-def rejection_table(report: dict) -> pd.DataFrame:
-    """Quarantined rows by file and reason."""
+def rejection_table(report: dict) -> Styler:
+    """Quarantined rows by file and reason, largest first (counts only)."""
     rows = [
-        {"file": Path(str(s["source"])).name, "reason": r, "rows": n}
+        {"file": _file_name(s), "reason": _words(r), "code": r, "rows": n}
         for s in report["files"].values()
-        for r, n in s["reasons"].items()
+        for r, n in sorted(s["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    return pd.DataFrame(rows, columns=["file", "reason", "rows"])
+    frame = pd.DataFrame(rows, columns=["file", "reason", "code", "rows"])
+    return styled(
+        frame,
+        f"Quarantined rows by file and reason (the rows themselves: {QUARANTINE}, restricted)",
+        labels={"file": "File", "reason": "Reason", "code": "Reason code", "rows": "Rows"},
+    )
 
 
-def charges_by_outcome(report: dict) -> pd.DataFrame:
+def charges_by_outcome(report: dict) -> Styler:
     """Charges by outcome, with counts under 10 suppressed (charges relate to people)."""
     t = pd.DataFrame(sorted(report["charges_by_outcome"].items()), columns=["outcome", "charges"])
-    return suppress_counts(t, ["charges"], total=False)
+    t = suppress_counts(t, ["charges"], total=False)
+    t["outcome"] = t["outcome"].map(_words)
+    label = "Charges (counts under 10 suppressed)"
+    s = styled(
+        t,
+        "Charges in the extract by outcome (a charge is not a conviction)",
+        labels={"outcome": "Outcome", "charges": label},
+        formats={"charges": lambda v: f"{int(v):,}" if str(v).isdigit() else html.escape(str(v))},
+    )
+    return s.set_properties(subset=[label], **{"text-align": "right"})
 
 
-def plot_monthly(report: dict) -> plt.Figure:
-    """Recorded crimes by month: all in the extract, and each offence group."""
+def _range_text(series: pd.Series) -> str:
+    """A monthly series in words: its peak, its range over the last year, its last month."""
+    hi, year = series.idxmax(), series.iloc[-12:]
+    return (
+        f"peak {series[hi]:,} ({hi}); over the last {len(year)} months {year.min():,} to "
+        f"{year.max():,} a month, {series.iloc[-1]:,} in the last month ({series.index[-1]})"
+    )
+
+
+def plot_monthly(report: dict) -> DescribedFigure:
+    """Recorded crimes by month committed: all in the extract, then each offence group.
+
+    One panel per series, each on its own scale, in colours safe for colour-blind readers
+    and with its own marker and line style; the alt text gives each series' range.
+    """
     monthly = pd.DataFrame(report["monthly"]).set_index("month")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    monthly["all_in_extract"].plot(ax=axes[0], color="black")
-    axes[0].set_title("All crimes in the extract, by month committed")
-    monthly.drop(columns="all_in_extract").plot(ax=axes[1])
-    axes[1].set_title("Offence groups, by month committed")
-    for ax in axes:
-        ax.set_xlabel("")
+    when = pd.PeriodIndex(monthly.index, freq="M").to_timestamp()
+    names = ["all_in_extract", *[c for c in monthly.columns if c != "all_in_extract"]]
+    titles = {"all_in_extract": "All crimes in the extract"}
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.3 * len(names)), sharex=True)
+    for i, (ax, name) in enumerate(zip(np.atleast_1d(axes), names, strict=True)):
+        style = series_style(i)
+        ax.plot(when, monthly[name].to_numpy(), lw=1.6, markevery=6, markersize=5, **style)
+        ax.set_title(titles.get(name, _words(name)), loc="left", fontsize=11)
+        ax.set_ylabel("crimes a month")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[-1].set_xlabel("month committed")
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    first, last = monthly.index[0], monthly.index[-1]
+    parts = [f"{titles.get(n, _words(n))}: {_range_text(monthly[n])}" for n in names]
+    alt = (
+        f"Line charts of recorded crimes per month committed, {first} to {last}, one panel "
+        f"per series on its own scale. " + "; ".join(parts) + "."
+    )
+    return figure(fig, alt)
 
 
 # ---------------------------------------------------------------------------- forecasts
