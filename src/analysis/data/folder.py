@@ -19,6 +19,11 @@ role               file                                 needed by
 ``offence_codes``  ``offence_codes.csv``                code table (default: the
                                                         packaged table)
 ``truth``          ``truth/escalation.csv.gz``          synthetic data only
+``lsoa_ethnicity`` ``lsoa_ethnicity.csv`` (Census 2021   forecast disparities by the
+                   TS021, either ONS shape)             areas' ethnic composition
+``synthetic``      ``sample.json``                      the generator's record: its
+                                                        presence marks the folder's
+                                                        data as synthetic
 =================  ===================================  ==========================
 
 Every file but ``crimes`` is optional. A run validates the folder once under one set of
@@ -38,6 +43,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from analysis.data.census import load_ts021
 from analysis.data.errors import LoadError
 from analysis.data.loaders import load_charges, load_crimes
 from analysis.data.offences import (
@@ -61,6 +67,8 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "offence_groups": ("offence_groups.yaml",),
     "offence_codes": ("offence_codes.csv",),
     "truth": ("truth/escalation.csv.gz",),
+    "lsoa_ethnicity": ("lsoa_ethnicity.csv", "census2021-ts021-lsoa.csv"),
+    "synthetic": ("sample.json",),
 }
 #: Roles a folder must have (by default).
 REQUIRED = ("crimes",)
@@ -240,6 +248,10 @@ class DataFolder:
             truth=load_escalation_truth(self.paths["truth"]) if self.has("truth") else None,
             hashes=self.hashes(),
             pseudonymised_on_load=options.pseudonym_key is not None,
+            lsoa_ethnicity=(
+                load_ts021(self.paths["lsoa_ethnicity"]) if self.has("lsoa_ethnicity") else None
+            ),
+            synthetic=self.has("synthetic"),
         )
 
     def _units(self) -> pd.Series | None:
@@ -283,6 +295,11 @@ class FolderData:
     pseudonymised_on_load : bool
         Whether person identifiers were replaced by a keyed hash on load (the key itself
         is never kept).
+    lsoa_ethnicity : pandas.DataFrame or None
+        Census 2021 TS021 shares of each high-level ethnic group per LSOA
+        (:func:`analysis.data.census.load_ts021`).
+    synthetic : bool
+        Whether the folder holds synthetic data (it carries the generator's record).
     """
 
     folder: DataFolder
@@ -297,6 +314,8 @@ class FolderData:
     truth: pd.DataFrame | None
     hashes: dict[str, str] = field(default_factory=dict)
     pseudonymised_on_load: bool = False
+    lsoa_ethnicity: pd.DataFrame | None = None
+    synthetic: bool = False
 
     def person_ids(self) -> set[str]:
         """Person identifiers as published by this run (keyed when a key was set)."""

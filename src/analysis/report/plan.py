@@ -175,7 +175,7 @@ class MonthlyPlan:
         Small, fast, bannered settings (:class:`analysis.testmode.TestMode`).
     data : dict
         The data folder: ``folder``, ``files`` (by role), ``hashes`` (SHA-256 of every file
-        read, the groups and code tables included), ``pseudonymised_on_load``.
+        read, the groups and code tables included), ``pseudonymised_on_load``, ``synthetic``.
     inputs : str
         The validated frames (:func:`analysis.data.folder.open_validated`).
     project_dir : str
@@ -401,6 +401,7 @@ def build_plan(
             "files": folder.described(),
             "hashes": data.hashes,
             "pseudonymised_on_load": data.pseudonymised_on_load,
+            "synthetic": data.synthetic,
             "load_options": {
                 "as_of": data.options.as_of.isoformat() if data.options.as_of else None,
                 "duplicate_ids": str(data.options.duplicate_ids),

@@ -11,7 +11,6 @@ month stays as it was.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ import nbformat
 import papermill as pm
 from tqdm.auto import tqdm
 
-from analysis.report.html import notebook_to_html
+from analysis.report.html import index_page, notebook_to_html
 from analysis.report.manifest import base_manifest, now
 from analysis.report.plan import VALIDATED_DIR, MonthlyPlan, build_plan, month_start
 from analysis.report.privacy import absolute, scan, sensitive_values, server_roots
@@ -59,6 +58,13 @@ def monthly_steps(plan: MonthlyPlan) -> tuple[Step, ...]:
     )
 
 
+#: The notice on every page of a run whose data folder holds synthetic data.
+SYNTHETIC_NOTICE = (
+    "Synthetic data: real Birmingham geography and population, invented crimes and people. "
+    "Not for operational use."
+)
+
+
 @dataclass
 class RunResult:
     """Outcome of a monthly run."""
@@ -66,34 +72,6 @@ class RunResult:
     ok: bool
     folder: Path
     manifest: dict[str, object]
-
-
-def _index_html(month: str, steps: list[dict[str, object]], manifest: dict, test_mode: bool) -> str:
-    rows = []
-    for s in steps:
-        link = (
-            f'<a href="{html.escape(str(s["html"]))}">{html.escape(str(s["title"]))}</a>'
-            if s.get("html")
-            else html.escape(str(s["title"]))
-        )
-        rows.append(
-            f"<tr><td>{link}</td><td>{html.escape(str(s['status']))}</td>"
-            f"<td>{float(s.get('seconds') or 0):.1f}</td></tr>"
-        )
-    banner = f'<p class="banner">{BANNER}</p>' if test_mode else ""
-    code = manifest.get("code", {})
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Monthly report {month}</title><style>body{{font-family:system-ui,Arial,"
-        "sans-serif;max-width:50rem;margin:2rem auto}}td,th{{border:1px solid #bbb;padding:"
-        ".3rem .6rem}}table{{border-collapse:collapse}}.banner{{background:#b00020;color:#fff;"
-        "padding:.5rem;font-weight:700;text-align:center}}</style></head><body>"
-        f"{banner}<h1>Monthly report {month}</h1><table><tr><th>report</th><th>status</th>"
-        f"<th>seconds</th></tr>{''.join(rows)}</table><p>Code {code.get('commit', '')} "
-        f"(analysis {code.get('analysis_version', '')}); started {manifest.get('started')}, "
-        f"finished {manifest.get('finished')}. Parameters, data hashes and package versions: "
-        '<a href="manifest.json">manifest.json</a>.</p></body></html>\n'
-    )
 
 
 def _named(path: str | Path | None, base: Path) -> str | None:
@@ -128,6 +106,12 @@ def _forget_paths(notebook: Path, roots: dict[str, str]) -> None:
     nbformat.write(nb, notebook)
 
 
+def _notices(manifest: dict[str, object]) -> tuple[str, ...]:
+    """The notices every page of the run carries (that the data are synthetic)."""
+    data = (manifest.get("plan") or {}).get("data") or {}
+    return (SYNTHETIC_NOTICE,) if data.get("synthetic") else ()
+
+
 def _write_records(
     stage: Path, month: str, manifest: dict[str, object], test_mode: bool, *, status: str
 ) -> None:
@@ -135,7 +119,14 @@ def _write_records(
     manifest["status"] = status
     (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     steps = list(manifest.get("steps") or [])
-    (stage / "index.html").write_text(_index_html(month, steps, manifest, test_mode))
+    page = index_page(
+        month,
+        steps,
+        manifest,
+        banner=BANNER if test_mode else None,
+        notices=_notices(manifest),
+    )
+    (stage / "index.html").write_text(page)
 
 
 def _fail(
@@ -279,6 +270,7 @@ def run_monthly(
                 stage / f"{step.output}.ipynb",
                 title=step.title,
                 banner=BANNER if test_mode else None,
+                notices=_notices(manifest),
                 footer=f"Monthly report {month}; see manifest.json.",
             )
             (stage / f"{step.output}.html").write_text(page)
