@@ -24,6 +24,9 @@ role               file                                 needed by
 ``synthetic``      ``sample.json``                      the generator's record: its
                                                         presence marks the folder's
                                                         data as synthetic
+``deployment``     ``deployment.yaml``                  the force's facts for the
+                                                        committee summary (owner,
+                                                        contact, phase, DPIA, ...)
 =================  ===================================  ==========================
 
 Every file but ``crimes`` is optional. A run validates the folder once under one set of
@@ -42,6 +45,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import yaml
 
 from analysis.data.census import load_ts021
 from analysis.data.errors import LoadError
@@ -69,6 +73,7 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "truth": ("truth/escalation.csv.gz",),
     "lsoa_ethnicity": ("lsoa_ethnicity.csv", "census2021-ts021-lsoa.csv"),
     "synthetic": ("sample.json",),
+    "deployment": ("deployment.yaml",),
 }
 #: Roles a folder must have (by default).
 REQUIRED = ("crimes",)
@@ -252,7 +257,20 @@ class DataFolder:
                 load_ts021(self.paths["lsoa_ethnicity"]) if self.has("lsoa_ethnicity") else None
             ),
             synthetic=self.has("synthetic"),
+            deployment=self._deployment(),
         )
+
+    def _deployment(self) -> dict[str, str]:
+        path = self.paths["deployment"]
+        if path is None:
+            return {}
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise LoadError(path, f"not valid YAML: {exc}") from None
+        if not isinstance(values, dict):
+            raise LoadError(path, "expected a mapping of field names to text")
+        return {str(k): str(v) for k, v in values.items() if v is not None}
 
     def _units(self) -> pd.Series | None:
         path = self.paths["lsoa_units"]
@@ -300,6 +318,8 @@ class FolderData:
         (:func:`analysis.data.census.load_ts021`).
     synthetic : bool
         Whether the folder holds synthetic data (it carries the generator's record).
+    deployment : dict of str to str
+        The force's facts for the committee summary (``deployment.yaml``; empty if none).
     """
 
     folder: DataFolder
@@ -316,6 +336,7 @@ class FolderData:
     pseudonymised_on_load: bool = False
     lsoa_ethnicity: pd.DataFrame | None = None
     synthetic: bool = False
+    deployment: dict[str, str] = field(default_factory=dict)
 
     def person_ids(self) -> set[str]:
         """Person identifiers as published by this run (keyed when a key was set)."""

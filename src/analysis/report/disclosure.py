@@ -17,16 +17,45 @@ SUPPRESSED = "<10"
 PSEUDONYM = re.compile(r"\bP[0-9a-f]{16}\b")
 
 
+def suppression_mask(
+    values: np.ndarray, *, total: bool = True, threshold: int = MIN_PEOPLE, zeros: bool = False
+) -> np.ndarray:
+    """Which cells of a table of counts to hide: primary, then secondary suppression.
+
+    See :func:`suppress_counts`; ``values`` is the counts as floats (NaN for no value).
+    """
+    values = np.asarray(values, dtype=float)
+    shown_floor = -0.5 if zeros else 0.5  # with zeros hidden, 0 counts as small too
+    hide = (values > shown_floor) & (values < threshold)
+    if total:
+        changed = True
+        while changed:  # until no row or column has a single hidden cell left exposed
+            changed = False
+            for arr, vals in ((hide, values), (hide.T, values.T)):  # rows, then columns
+                for i in range(arr.shape[0]):
+                    if arr[i].sum() == 1:
+                        candidates = np.where(~arr[i] & (vals[i] > shown_floor))[0]
+                        if len(candidates):
+                            arr[i, candidates[np.argmin(vals[i, candidates])]] = True
+                            changed = True
+    return hide
+
+
 def suppress_counts(
-    table: pd.DataFrame, columns: Iterable[str], *, total: bool = True, threshold: int = MIN_PEOPLE
+    table: pd.DataFrame,
+    columns: Iterable[str],
+    *,
+    total: bool = True,
+    threshold: int = MIN_PEOPLE,
+    zeros: bool = False,
 ) -> pd.DataFrame:
     """Suppress counts of people below ``threshold``, with secondary suppression.
 
-    Primary: any count from 1 to ``threshold - 1`` is suppressed (zero is not disclosive of
-    a person and stays). Secondary: where a row would show its total, a row with exactly one
-    suppressed cell also has its smallest other non-zero cell suppressed, so the hidden value
-    cannot be recovered by subtraction; the same is applied down each column, whose totals
-    are also published.
+    Primary: any count from 1 to ``threshold - 1`` is suppressed (zero too when ``zeros``:
+    a group where nobody had an outcome discloses that of each member). Secondary: where a
+    row would show its total, a row with exactly one suppressed cell also has its smallest
+    other non-zero cell suppressed, so the hidden value cannot be recovered by subtraction;
+    the same is applied down each column, whose totals are also published.
 
     Parameters
     ----------
@@ -38,6 +67,8 @@ def suppress_counts(
         Whether totals of rows and columns are (or could be) published.
     threshold : int
         Smallest publishable count.
+    zeros : bool
+        Whether a count of 0 is suppressed as well.
 
     Returns
     -------
@@ -46,22 +77,86 @@ def suppress_counts(
     """
     cols = list(columns)
     values = table[cols].to_numpy(dtype=float)
-    hide = (values > 0) & (values < threshold)
-    if total:
-        changed = True
-        while changed:  # until no row or column has a single hidden cell left exposed
-            changed = False
-            for arr, vals in ((hide, values), (hide.T, values.T)):  # rows, then columns
-                for i in range(arr.shape[0]):
-                    if arr[i].sum() == 1:
-                        candidates = np.where(~arr[i] & (vals[i] > 0))[0]
-                        if len(candidates):
-                            arr[i, candidates[np.argmin(vals[i, candidates])]] = True
-                            changed = True
+    hide = suppression_mask(values, total=total, threshold=threshold, zeros=zeros)
     out = table.copy()
     for j, c in enumerate(cols):
         shown = [str(int(v)) if not np.isnan(v) else "" for v in values[:, j]]
         out[c] = np.where(hide[:, j], SUPPRESSED, shown)
+    return out
+
+
+#: The fairness audit's counts, as published (derived from its rates and sizes).
+FAIRNESS_COUNTS = ("n", "positives", "flagged", "true_positives")
+#: Each published rate and the counts that would reveal it (or that it would reveal).
+FAIRNESS_RATES = {
+    "share_flagged": ("flagged",),
+    "tpr": ("true_positives", "positives"),
+    "fpr": ("flagged", "true_positives", "positives"),
+    "calibration_in_the_large": ("positives",),
+    "auc": ("positives",),
+    "observed_rate": ("positives",),
+}
+
+
+def protect_fairness(audit: pd.DataFrame, threshold: int = MIN_PEOPLE) -> pd.DataFrame:
+    """The fairness audit as it may be published: no count under ``threshold`` derivable.
+
+    The audit gives each group's size and rates; the counts behind them (people, people who
+    became high harm, people flagged, flagged people who became high harm) follow from
+    those, so they are computed, published as counts, and protected together. Within each
+    model and attribute, the groups and the model's overall row form a table whose columns
+    add up to the overall row and whose rows tie the counts together (flagged = true
+    positives + false positives), so :func:`suppression_mask` with secondary suppression
+    runs over it; zeros count as small. A rate is then hidden, with its interval, wherever a
+    count it is computed from is hidden (:data:`FAIRNESS_RATES`).
+
+    Parameters
+    ----------
+    audit : pandas.DataFrame
+        :func:`analysis.fairness.audit_models` output (restricted once small counts exist).
+    threshold : int
+        Smallest publishable count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The audit with integer count columns :data:`FAIRNESS_COUNTS` (``"<10"`` where
+        hidden), hidden rates and intervals blank, and ``hidden``: what was suppressed.
+    """
+    t = audit.copy().reset_index(drop=True)
+    n = t["n"].astype(float)
+    t["flagged"] = np.round(t["share_flagged"].astype(float) * n)
+    t["true_positives"] = np.round(t["tpr"].astype(float) * t["positives"].astype(float))
+    hide = np.zeros((len(t), len(FAIRNESS_COUNTS)), dtype=bool)
+    counts = t[list(FAIRNESS_COUNTS)].to_numpy(dtype=float)
+    for model in t["model"].unique():
+        overall = np.where((t["model"] == model) & (t["attribute"] == "all"))[0]
+        for attribute in t.loc[t["model"] == model, "attribute"].unique():
+            if attribute == "all":
+                continue
+            rows = np.where((t["model"] == model) & (t["attribute"] == attribute))[0]
+            block = np.concatenate([rows, overall])
+            mask = suppression_mask(counts[block], threshold=threshold, zeros=True)
+            hide[block] |= mask
+        hide[overall] |= suppression_mask(counts[overall], threshold=threshold, zeros=True)
+    small = t["suppressed"].astype(bool).to_numpy()  # the audit hid the whole group
+    hide[small] = True
+    out = t.drop(columns=list(FAIRNESS_COUNTS))
+    for j, c in enumerate(FAIRNESS_COUNTS):
+        shown = [str(int(v)) if np.isfinite(v) else "" for v in counts[:, j]]
+        out[c] = np.where(hide[:, j], SUPPRESSED, shown)
+    hidden_of = {c: hide[:, j] for j, c in enumerate(FAIRNESS_COUNTS)}
+    notes = [[c for c in FAIRNESS_COUNTS if hidden_of[c][i]] for i in range(len(t))]
+    for rate, needs in FAIRNESS_RATES.items():
+        if rate not in out:
+            continue
+        gone = np.any([hidden_of[c] for c in needs], axis=0)
+        for col in (rate, f"{rate}_low", f"{rate}_high"):
+            if col in out:
+                out[col] = out[col].astype(float).where(~gone)
+        for i in np.where(gone)[0]:
+            notes[i].append(rate)
+    out["hidden"] = ["; ".join(x) for x in notes]
     return out
 
 

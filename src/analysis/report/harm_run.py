@@ -20,6 +20,7 @@ from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
 from analysis.harm.official import load_chi_code_table, load_css_table
 from analysis.harm.output import write_run
 from analysis.harm.pipeline import HarmConfig, HarmRun, run_harm
+from analysis.report.disclosure import protect_fairness
 from analysis.report.harm_summary import committee_summary
 from analysis.testmode import BANNER
 
@@ -166,9 +167,11 @@ def run_harm_escalation(
         codes=data.offence_codes,
     )
     attributes = audit_attributes(run.cohorts["evaluate"].people)
-    fairness = audit_models(
+    audited = audit_models(
         run.evaluation, attributes, list(config.models), capacity=config.capacity, settings=audit
     )
+    # published: no count under 10 derivable; the full audit is restricted
+    fairness = protect_fairness(audited)
     summary = data.charges.summary()
     reconciliation = {k: summary[k] for k in ("read", "accepted", "rejected", "reasons", "sha256")}
     stamp = BANNER if config.test_mode else ""
@@ -180,6 +183,9 @@ def run_harm_escalation(
         ),
     }
     written["committee"].write_text(committee_summary(run, fairness, stamp))
+    (out / "restricted").mkdir(parents=True, exist_ok=True)
+    written["fairness_full"] = out / "restricted" / "fairness_full.csv"
+    audited.to_csv(written["fairness_full"], index=False)
     files = write_run(
         run,
         out,

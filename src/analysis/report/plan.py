@@ -175,7 +175,8 @@ class MonthlyPlan:
         Small, fast, bannered settings (:class:`analysis.testmode.TestMode`).
     data : dict
         The data folder: ``folder``, ``files`` (by role), ``hashes`` (SHA-256 of every file
-        read, the groups and code tables included), ``pseudonymised_on_load``, ``synthetic``.
+        read, the groups and code tables included), ``pseudonymised_on_load``, ``synthetic``,
+        ``deployment`` (the force's facts for the committee summary).
     inputs : str
         The validated frames (:func:`analysis.data.folder.open_validated`).
     project_dir : str
@@ -402,6 +403,7 @@ def build_plan(
             "hashes": data.hashes,
             "pseudonymised_on_load": data.pseudonymised_on_load,
             "synthetic": data.synthetic,
+            "deployment": data.deployment,
             "load_options": {
                 "as_of": data.options.as_of.isoformat() if data.options.as_of else None,
                 "duplicate_ids": str(data.options.duplicate_ids),
