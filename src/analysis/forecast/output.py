@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -168,6 +168,11 @@ class Leaderboard:
         When the backtest wrote it (``run.json``; else the file's date).
     figures : list of Path
         The folder's figures among :data:`LEADERBOARD_FIGURES`.
+    folder : Path, optional
+        The folder it was read from (as given).
+    run : dict
+        The backtest's run record (``run.json``: its arguments, origins, units, notes);
+        empty when the folder has none.
     """
 
     name: str
@@ -175,6 +180,8 @@ class Leaderboard:
     sha256: str
     written: str
     figures: list[Path]
+    folder: Path | None = None
+    run: dict[str, object] = field(default_factory=dict)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -217,4 +224,6 @@ def read_leaderboard(folder: str | Path, oracle: str | Path | None = None) -> Le
         sha256=file_sha256(summary),
         written=str(run.get("written", stamp)),
         figures=[folder / f for f in LEADERBOARD_FIGURES if (folder / f).exists()],
+        folder=folder,
+        run=run,
     )

@@ -41,7 +41,8 @@ a{color:#0b57d0;text-decoration:underline}a:visited{color:#5b2d8e}
 a:focus,.table-wrap:focus{outline:3px solid #0b57d0;outline-offset:2px}
 .table-wrap{overflow-x:auto;max-width:100%;margin:1rem 0}
 table{border-collapse:collapse;font-size:.9rem}
-caption{text-align:left;font-weight:600;padding:.25rem 0;caption-side:top}
+caption{text-align:left;font-weight:600;padding:.25rem 0;caption-side:top;position:sticky;left:0;
+max-width:calc(100vw - 2rem)}
 th,td{border:1px solid #8c8c8c;padding:.25rem .5rem;text-align:right;vertical-align:top}
 th{background:#f0f0f0;color:#1d1d1f}td:first-child,th:first-child{text-align:left}
 tbody th{font-weight:600}

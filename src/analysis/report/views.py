@@ -117,7 +117,7 @@ def rejection_table(report: dict) -> Styler:
     frame = pd.DataFrame(rows, columns=["file", "reason", "code", "rows"])
     return styled(
         frame,
-        f"Quarantined rows by file and reason (the rows themselves: {QUARANTINE}, restricted)",
+        f"Quarantined rows by file and reason (counts; the rows are in {QUARANTINE}, restricted)",
         labels={"file": "File", "reason": "Reason", "code": "Reason code", "rows": "Rows"},
     )
 
