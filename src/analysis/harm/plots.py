@@ -8,6 +8,23 @@ import matplotlib.pyplot as plt  # no backend forced: a notebook keeps its inlin
 import numpy as np
 import pandas as pd
 
+#: Colour-blind-safe colours (matplotlib's "tableau-colorblind10"), with a dash pattern and
+#: a marker per series, so that no two series differ by colour alone.
+_COLOURS = plt.style.library["tableau-colorblind10"]["axes.prop_cycle"].by_key()["color"]
+_DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _series(i: int, n_points: int) -> dict[str, object]:
+    return {
+        "color": _COLOURS[i % len(_COLOURS)],
+        "ls": _DASHES[i % len(_DASHES)],
+        "marker": _MARKERS[i % len(_MARKERS)],
+        "markevery": max(1, n_points // 8),
+        "ms": 4,
+        "lw": 1.4,
+    }
+
 
 def _title(ax_or_fig: object, text: str, stamp: str) -> None:
     full = text + (f"\n{stamp}" if stamp else "")
@@ -65,9 +82,9 @@ def decision_curve_plot(table: pd.DataFrame, path: Path, *, stamp: str = "") -> 
     """
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     first = None
-    for m in dict.fromkeys(table["model"]):
+    for i, m in enumerate(dict.fromkeys(table["model"])):
         t = table.loc[table["model"] == m]
-        ax.plot(t["threshold"], t["net_benefit"], label=m)
+        ax.plot(t["threshold"], t["net_benefit"], label=m, **_series(i, len(t)))
         first = t if first is None else first
     if first is not None:
         ax.plot(first["threshold"], first["treat_all"], color="grey", ls="--", label="act on all")
@@ -76,7 +93,7 @@ def decision_curve_plot(table: pd.DataFrame, path: Path, *, stamp: str = "") -> 
         ax.set_ylim(-0.25 * max(prev, 0.001), 1.2 * max(prev, 0.001))
     ax.set_xlabel("threshold probability")
     ax.set_ylabel("net benefit")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     _title(ax, "Decision curve on the evaluation cohort", stamp)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -7,6 +7,7 @@ further up the pipeline.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,10 +23,11 @@ from analysis.data.folder import FolderData
 from analysis.data.quality import data_quality
 from analysis.fairness import AuditSettings
 from analysis.fairness.areas import deprivation_profile as area_deprivation_profile
+from analysis.fairness.areas import ethnicity_profile as area_ethnicity_profile
 from analysis.forecast.nextperiod import NextPeriodForecast, forecast_next_period
 from analysis.forecast.output import Leaderboard, read_leaderboard
 from analysis.harm.pipeline import HarmConfig
-from analysis.report.disclosure import suppress_counts
+from analysis.report.disclosure import MIN_PEOPLE, SUPPRESSED, suppress_counts
 from analysis.report.figures import DescribedFigure, figure
 from analysis.report.harm_run import (
     HarmOutcome,
@@ -256,6 +258,16 @@ def deprivation_profile(fc: NextPeriodForecast, data: FolderData) -> pd.DataFram
     return area_deprivation_profile(fc.table, fc.units, data.lsoa)
 
 
+def ethnicity_profile(fc: NextPeriodForecast, data: FolderData) -> pd.DataFrame | Markdown:
+    """The forecast's burden by the ethnic composition of areas (Census 2021 TS021)."""
+    if data.lsoa is None or data.lsoa_ethnicity is None:
+        return Markdown(
+            "No Census 2021 TS021 table in the data folder (`lsoa_ethnicity.csv`): no profile "
+            "by the ethnic composition of areas."
+        )
+    return area_ethnicity_profile(fc.table, fc.units, data.lsoa, data.lsoa_ethnicity)
+
+
 def watermark() -> Markdown:
     """Versions of Python and the key packages, for the end of every notebook."""
     import platform
@@ -294,3 +306,89 @@ def run_harm(plan: MonthlyPlan, data: FolderData, run_dir: str | Path) -> HarmOu
 def harm_table(out: str | Path, name: str) -> pd.DataFrame:
     """Read one of the harm run's aggregate CSV tables (comment lines skipped)."""
     return pd.read_csv(Path(out) / name, comment="#")
+
+
+def harm_coefficients(out: str | Path) -> Styler:
+    """The logistic model's odds ratios per standard deviation, with 95% intervals."""
+    t = harm_table(out, "coefficients.csv")
+    t = t.loc[t["term"] != "const"].copy()
+    t["interval"] = [
+        f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(t["or_ci_low"], t["or_ci_high"], strict=True)
+    ]
+    return styled(
+        t,
+        "Logistic model: odds ratio of becoming high harm per standard deviation of each "
+        "feature, with its 95% confidence interval",
+        keep=["label", "transform", "odds_ratio", "interval", "p_value"],
+        labels={
+            "label": "Feature",
+            "transform": "Transform",
+            "odds_ratio": "Odds ratio",
+            "interval": "95% interval",
+            "p_value": "p-value",
+        },
+        formats={"odds_ratio": "{:.2f}", "p_value": "{:.3f}"},
+    )
+
+
+def harm_sensitivity(out: str | Path) -> Styler:
+    """How many people are high harm under each index and counting rule."""
+    t = harm_table(out, "sensitivity_index.csv")
+    for c in ("charged_in_window", "high_harm"):
+        t[c] = [suppressed_count(v) for v in t[c]]
+    return styled(
+        t,
+        "High-harm group at the run date under each counting rule (counts under 10 suppressed)",
+        keep=["counting", "index_version", "threshold_days", "charged_in_window", "high_harm"],
+        labels={
+            "counting": "Counting rule",
+            "index_version": "Harm index",
+            "threshold_days": "Threshold (harm days)",
+            "charged_in_window": "People charged in the 12 months",
+            "high_harm": "High harm",
+        },
+    )
+
+
+def suppressed_count(v: float) -> str:
+    """A count of people as published: the number, or ``<10``."""
+    return SUPPRESSED if float(v) < MIN_PEOPLE else f"{int(v):,}"
+
+
+def harm_figure(out: str | Path, name: str) -> DescribedFigure:
+    """One of the harm run's figures, with alt text computed from its table."""
+    out = Path(out)
+    perf = harm_table(out, "performance.csv").set_index("model")
+    rank = json.loads((out / "run.json").read_text())["rank_model"]
+    if name == "reliability":
+        slope = float(perf.loc[rank, "calibration_slope"])
+        alt = (
+            "Reliability diagrams, one per model: observed share who became high harm "
+            "against the mean predicted probability in each tenth of predicted risk, with "
+            f"95% intervals; for the model in use ({rank}) the points follow the diagonal "
+            f"with calibration slope {slope:.2f}."
+        )
+    elif name == "decision_curve":
+        alt = (
+            "Decision curves: net benefit of each model against the threshold probability, "
+            "beside acting on everyone (dashed grey) and on no one (black); a curve above "
+            "both is worth acting on at that threshold. Models: " + ", ".join(perf.index) + "."
+        )
+    elif name == "coefficients":
+        c = harm_table(out, "coefficients.csv")
+        c = c.loc[c["term"] != "const"]
+        top = c.loc[c["odds_ratio"].sub(1).abs().idxmax()]
+        alt = (
+            "Odds ratios of the logistic model per standard deviation of each feature, with "
+            f"95% intervals on a log scale; the largest effect is {top['label']} "
+            f"(odds ratio {top['odds_ratio']:.2f})."
+        )
+    elif name == "fairness":
+        alt = (
+            f"Fairness audit of {rank} by sex, age band and ethnicity: share listed, true and "
+            "false positive rates with 95% intervals against the overall value (dashed); "
+            "groups whose counts are suppressed are named, not plotted."
+        )
+    else:
+        raise ValueError(f"no harm figure {name!r}")
+    return figure(out / f"{name}.png", alt)
