@@ -95,3 +95,14 @@ def test_evaluate_has_the_metrics_json_keys():
     for key in ("auc", "auc_ci", "pr_auc", "brier", "calibration_slope", "calibration_intercept"):
         assert key in m
     assert m["k"] == 50 and len(m["auc_ci"]) == 2 and m["n"] == 3000
+
+
+def test_reliability_bins_never_hold_fewer_than_ten_events():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 0.05, 15_000)
+    y = (rng.random(15_000) < p).astype(int)
+    rel = reliability_table(y, p, bins=10)
+    events = np.round(rel["n"] * rel["observed"])
+    assert (events >= 10).all() and (rel["n"] - events >= 10).all()
+    assert len(rel) < 10 and rel["n"].sum() == 15_000  # the lowest bins were merged
+    assert list(rel["bin"]) == list(range(1, len(rel) + 1))

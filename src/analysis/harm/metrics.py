@@ -98,8 +98,38 @@ def precision_recall_at_k(y: np.ndarray, p: np.ndarray, k: int) -> tuple[float, 
     return float(precision), float(recall)
 
 
-def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+#: Fewest events (and non-events) a reliability bin may hold: a published bin never shows a
+#: count of people under 10, and a bin with fewer events says little anyway.
+MIN_BIN_EVENTS = 10
+
+
+def _merge_small(groups: list[np.ndarray], yv: np.ndarray, least: int) -> list[np.ndarray]:
+    """Merge adjacent bins until each holds at least ``least`` events and non-events."""
+    groups = [g for g in groups if len(g)]
+
+    def small(g: np.ndarray) -> bool:
+        events = yv[g].sum()
+        return events < least or len(g) - events < least
+
+    i = 0
+    while len(groups) > 1 and i < len(groups):
+        if small(groups[i]):
+            j = i + 1 if i + 1 < len(groups) else i - 1
+            lo, hi = sorted((i, j))
+            groups[lo : hi + 1] = [np.concatenate([groups[lo], groups[hi]])]
+            i = lo
+        else:
+            i += 1
+    return groups
+
+
+def reliability_table(
+    y: np.ndarray, p: np.ndarray, bins: int = 10, min_events: int = MIN_BIN_EVENTS
+) -> pd.DataFrame:
     """Return observed against predicted risk in bins of predicted risk (equal counts).
+
+    Adjacent bins are merged until each holds at least ``min_events`` people who had the
+    outcome and as many who did not.
 
     Returns
     -------
@@ -109,6 +139,7 @@ def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     yv, pv = _arrays(y, p)
     order = np.argsort(pv, kind="stable")
     groups = np.array_split(order, min(bins, max(len(pv), 1)))
+    groups = _merge_small(list(groups), yv, min_events)
     rows = []
     z = 1.959963984540054
     for b, g in enumerate(groups):
