@@ -157,3 +157,32 @@ def test_a_zero_count_is_suppressed_too():
     out = protect_fairness(a).set_index("group")
     assert out.loc["F", "positives"] == "<10" and out.loc["M", "positives"] == "<10"
     assert np.isnan(out.loc["F", "auc"])
+
+
+def test_harm_tables_hide_small_counts_and_the_rates_that_reveal_them(tmp_path):
+    from analysis.report.harm_run import protect_harm_tables
+
+    harm = artefacts(tmp_path) / "harm"
+    perf = pd.read_csv(harm / "performance.csv")
+    perf.loc[1, "precision_at_k"] = 0.05  # 5 true positives among the top 100
+    (harm / "performance.csv").write_text("# TEST MODE\n" + perf.to_csv(index=False))
+    pd.DataFrame(
+        {
+            "measure_a": ["x/charges"],
+            "measure_b": ["x/convictions"],
+            "high_harm_a": [339],
+            "high_harm_b": [340],
+            "both": [335],  # only 4 high harm by charges alone
+            "jaccard": [0.98],
+            "share_a_in_b": [0.99],
+            "share_b_in_a": [0.985],
+        }
+    ).to_csv(harm / "sensitivity_pairs.csv", index=False)
+    protect_harm_tables(harm)
+    assert (harm / "performance.csv").read_text().startswith("# TEST MODE\n")
+    out = pd.read_csv(harm / "performance.csv", comment="#").set_index("model")
+    assert np.isnan(out.loc["prior_harm", "precision_at_k"])
+    assert np.isnan(out.loc["prior_harm", "recall_at_k"])
+    assert out.loc["logistic", "precision_at_k"] == 0.25
+    pairs = pd.read_csv(harm / "sensitivity_pairs.csv")
+    assert pairs.loc[0, "both"] == 335 and np.isnan(pairs.loc[0, "share_a_in_b"])

@@ -160,25 +160,36 @@ def harm_readings(artefacts: str | Path) -> Markdown:
     rank = run["rank_model"]
     r = perf.loc[rank]
     k = int(r["k"])
-    tp = round(float(r["precision_at_k"]) * k)
-    positives = int(r["positives"])
-    missed = positives - tp
     score = run["cohorts"].get("score", {})
     lines = [
-        f"- **Who is scored.** This month {score.get('cohort', 0):,} people charged before "
-        f"{run['reference_date']} and not yet high harm were scored; the {k} with the highest "
-        "probability (the offender managers' caseload) are listed for them, in the "
+        f"- **Who is scored.** This month {suppressed(score.get('cohort', 0))} people charged "
+        f"before {run['reference_date']} and not yet high harm were scored; the {k} with the "
+        "highest probability (the offender managers' caseload) are listed for them, in the "
         "restricted folder only.",
-        f"- **How often a listed person escalates.** On the evaluation cohort "
-        f"({int(r['n']):,} people, a year earlier, outcomes since), about **{tp} of the {k}** "
-        f"people listed went on to become high harm within 12 months "
-        f"(precision {float(r['precision_at_k']):.0%}); among everyone, "
-        f"{float(r['observed_rate']):.1%} did.",
-        f"- **How many escalations it misses.** Of the {positives} people who became high "
-        f"harm, {tp} were on the list and {missed} were not: about "
-        f"**{missed / positives:.0%} of those who escalate are not listed** "
-        f"(recall {float(r['recall_at_k']):.0%}). The list is a prompt to offer help, not a "
-        "screen.",
+    ]
+    precision = pd.to_numeric(r["precision_at_k"], errors="coerce")
+    if np.isfinite(precision):
+        tp = round(float(precision) * k)
+        positives = int(r["positives"])
+        missed = positives - tp
+        lines += [
+            f"- **How often a listed person escalates.** On the evaluation cohort "
+            f"({int(r['n']):,} people, a year earlier, outcomes since), about **{tp} of the "
+            f"{k}** people listed went on to become high harm within 12 months "
+            f"(precision {float(precision):.0%}); among everyone, "
+            f"{float(r['observed_rate']):.1%} did.",
+            f"- **How many escalations it misses.** Of the {positives} people who became high "
+            f"harm, {tp} were on the list and {missed} were not: about "
+            f"**{missed / positives:.0%} of those who escalate are not listed** "
+            f"(recall {float(r['recall_at_k']):.0%}). The list is a prompt to offer help, not "
+            "a screen.",
+        ]
+    else:
+        lines.append(
+            "- **How often a listed person escalates** and **how many escalations it misses** "
+            f"are not shown: a count behind them is under {MIN_PEOPLE} (suppressed)."
+        )
+    lines += [
         f"- **Ranking.** AUC {float(r['auc']):.2f} (95% interval {float(r['auc_low']):.2f} to "
         f"{float(r['auc_high']):.2f}): a person who escalated had a higher score than one "
         f"who did not in about {float(r['auc']):.0%} of pairs.",
@@ -214,8 +225,9 @@ def harm_performance(artefacts: str | Path) -> Styler | Markdown:
     k = int(t["k"].iloc[0])
     return styled(
         t,
-        f"Harm-escalation models on the evaluation cohort ({int(t['n'].iloc[0]):,} people, "
-        f"{int(t['positives'].iloc[0])} became high harm); the top {k} listed",
+        f"Harm-escalation models on the evaluation cohort ({_people(t['n'].iloc[0])} people, "
+        f"{_people(t['positives'].iloc[0])} became high harm); the top {k} listed; a share "
+        f"resting on a count under {MIN_PEOPLE} is not shown",
         keep=[
             "model",
             "AUC (95% interval)",
@@ -330,6 +342,11 @@ def counting_sensitivity(artefacts: str | Path) -> Markdown:
         "acquitted or not proceeded against; convictions lag and miss cases still open. At "
         "the run date:\n\n" + "\n".join(lines)
     )
+
+
+def _people(value: object) -> str:
+    v = pd.to_numeric(value, errors="coerce")
+    return SUPPRESSED if not np.isfinite(v) else suppressed(float(v))
 
 
 def suppressed(count: float) -> str:

@@ -160,6 +160,47 @@ def protect_fairness(audit: pd.DataFrame, threshold: int = MIN_PEOPLE) -> pd.Dat
     return out
 
 
+def protect_rows(
+    table: pd.DataFrame,
+    counts: Iterable[str],
+    derived: dict[str, tuple[str, ...]] | None = None,
+    extra: dict[str, pd.Series] | None = None,
+    threshold: int = MIN_PEOPLE,
+) -> pd.DataFrame:
+    """Suppress counts of people under ``threshold`` row by row, with what they reveal.
+
+    For tables whose rows are not parts of a published total (one row per model or per
+    counting rule), so no secondary suppression across rows is needed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    counts : iterable of str
+        Columns holding counts of people (shown as ``"<10"`` when small, zeros included).
+    derived : dict, optional
+        A rate column and the counts (columns, or names in ``extra``) it would reveal: the
+        rate is blanked wherever one of them is small.
+    extra : dict of str to Series, optional
+        Counts that are not columns but follow from them (for example true positives =
+        precision × k).
+    threshold : int
+        Smallest publishable count.
+    """
+    out = table.copy()
+    values = {c: pd.to_numeric(out[c], errors="coerce") for c in counts if c in out}
+    values |= {k: pd.to_numeric(v, errors="coerce") for k, v in (extra or {}).items()}
+    small = {k: (v >= 0) & (v < threshold) for k, v in values.items()}
+    for rate, needs in (derived or {}).items():
+        if rate in out:
+            gone = np.any([small[c].to_numpy() for c in needs if c in small], axis=0)
+            out[rate] = pd.to_numeric(out[rate], errors="coerce").where(~gone)
+    for c in counts:
+        if c in out:
+            shown = [str(int(v)) if np.isfinite(v) else "" for v in values[c]]
+            out[c] = np.where(small[c], SUPPRESSED, shown)
+    return out
+
+
 #: Identifiers shorter than this are not looked for (as whole tokens, short numbers would
 #: match counts in every table).
 MIN_IDENTIFIER_CHARS = 6

@@ -8,6 +8,8 @@ writes the committee's text; ``harm`` never imports ``fairness``.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
 from analysis.harm.official import load_chi_code_table, load_css_table
 from analysis.harm.output import write_run
 from analysis.harm.pipeline import HarmConfig, HarmRun, run_harm
-from analysis.report.disclosure import protect_fairness
+from analysis.report.disclosure import protect_fairness, protect_rows
 from analysis.report.harm_summary import committee_summary
 from analysis.testmode import BANNER
 
@@ -199,9 +201,77 @@ def run_harm_escalation(
         },
         written=written,
     )
+    protect_harm_tables(out)
     return HarmOutcome(
         run=run, fairness=fairness, files=files, reconciliation=reconciliation, out=out
     )
+
+
+def _rewrite(path: Path, protect: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    """Apply ``protect`` to a written CSV, keeping its comment lines (the test-mode stamp)."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    head = "".join(line for line in lines if line.startswith("#"))
+    table = pd.read_csv(path, comment="#")
+    path.write_text(head + protect(table).to_csv(index=False))
+
+
+def protect_harm_tables(out: Path) -> None:
+    """Suppress counts of people under 10 in the harm run's public tables.
+
+    With them go the rates that would reveal them (the fairness table is protected before
+    it is written).
+
+    ``performance.csv`` and ``counting_sensitivity.csv``: people, those who became high
+    harm, and the true positives among the top *k* (precision × *k*), with the precision
+    and recall that would reveal them; ``sensitivity_index.csv`` and
+    ``sensitivity_pairs.csv``: the high-harm groups and their overlaps, with the shares.
+    """
+
+    def performance(t: pd.DataFrame) -> pd.DataFrame:
+        tp = (t["precision_at_k"] * t["k"]).round()
+        return protect_rows(
+            t,
+            ["n", "positives"],
+            derived={
+                "precision_at_k": ("tp", "listed_others", "missed"),
+                "recall_at_k": ("tp", "listed_others", "missed"),
+                "observed_rate": ("positives",),
+            },
+            extra={"tp": tp, "listed_others": t["k"] - tp, "missed": t["positives"] - tp},
+        )
+
+    def counting(t: pd.DataFrame) -> pd.DataFrame:
+        k = (
+            json.loads((out / "run.json").read_text()).get("capacity_k", 0)
+            if (out / "run.json").exists()
+            else 0
+        )
+        tp = (t["precision_at_k"] * k).round()
+        return protect_rows(
+            t,
+            ["train_cohort", "train_positives", "evaluation_cohort", "evaluation_positives"],
+            derived={"precision_at_k": ("tp", "missed"), "recall_at_k": ("tp", "missed")},
+            extra={"tp": tp, "missed": t["evaluation_positives"] - tp},
+        )
+
+    def pairs(t: pd.DataFrame) -> pd.DataFrame:
+        shares = ("both", "only_a", "only_b")
+        return protect_rows(
+            t,
+            ["high_harm_a", "high_harm_b", "both"],
+            derived={c: shares for c in ("jaccard", "share_a_in_b", "share_b_in_a")},
+            extra={"only_a": t["high_harm_a"] - t["both"], "only_b": t["high_harm_b"] - t["both"]},
+        )
+
+    _rewrite(out / "performance.csv", performance)
+    _rewrite(out / "counting_sensitivity.csv", counting)
+    _rewrite(
+        out / "sensitivity_index.csv",
+        lambda t: protect_rows(t, ["charged_in_window", "high_harm"]),
+    )
+    _rewrite(out / "sensitivity_pairs.csv", pairs)
 
 
 def describe(outcome: HarmOutcome) -> list[str]:
