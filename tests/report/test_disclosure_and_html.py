@@ -142,8 +142,10 @@ def test_index_page():
         and "<h1>Monthly report 2026-10</h1>" in page
     )
     assert '<a href="01_data_quality.html">Data quality</a>' in page
-    assert '<th scope="row">Harm &amp; escalation</th><td>failed</td><td>1.0</td>' in page
-    assert "<td>not run (an earlier step failed)</td><td></td>" in page
+    assert (
+        '<th scope="row">Harm &amp; escalation</th><td class="text">failed</td><td>1.0</td>' in page
+    )
+    assert '<td class="text">not run (an earlier step failed)</td><td></td>' in page
     assert "<td>3.1</td>" in page and "abc123" in page and "local changes" not in page
     assert "2026-10-01T08:00:00" in page and "2026-10-01T08:03:00" in page
     assert '<a href="manifest.json">manifest.json</a>' in page

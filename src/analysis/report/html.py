@@ -45,7 +45,7 @@ caption{text-align:left;font-weight:600;padding:.25rem 0;caption-side:top;positi
 max-width:calc(100vw - 2rem)}
 th,td{border:1px solid #8c8c8c;padding:.25rem .5rem;text-align:right;vertical-align:top}
 th{background:#f0f0f0;color:#1d1d1f}td:first-child,th:first-child{text-align:left}
-tbody th{font-weight:600}
+tbody th{font-weight:600}th.text,td.text{text-align:left}
 img,svg{max-width:100%;height:auto}
 pre{background:#f5f5f5;color:#1d1d1f;padding:.6rem;white-space:pre-wrap;
 overflow-wrap:anywhere;font-size:.85rem;max-width:100%}
@@ -366,8 +366,9 @@ def index_page(
         title = html.escape(str(s.get("title", "")))
         link = f'<a href="{html.escape(str(s["html"]))}">{title}</a>' if s.get("html") else title
         seconds = s.get("seconds")
+        step_status = html.escape(str(s.get("status", "")))
         rows.append(
-            f'<tr><th scope="row">{link}</th><td>{html.escape(str(s.get("status", "")))}</td>'
+            f'<tr><th scope="row">{link}</th><td class="text">{step_status}</td>'
             f"<td>{'' if seconds is None else f'{float(seconds):.1f}'}</td></tr>"
         )
     code = manifest.get("code") or {}
@@ -379,7 +380,7 @@ def index_page(
     body = (
         f"<h1>Monthly report {html.escape(month)}</h1>"
         f"<table><caption>Reports of the {html.escape(month)} run</caption><thead><tr>"
-        '<th scope="col">Report</th><th scope="col">Status</th>'
+        '<th scope="col">Report</th><th scope="col" class="text">Status</th>'
         '<th scope="col">Time (seconds)</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"<p>Code commit <code>{commit}</code>{dirty} (analysis {version}). Started "
