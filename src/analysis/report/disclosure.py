@@ -201,6 +201,27 @@ def protect_rows(
     return out
 
 
+def protect_performance(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a harm performance table as it may be published.
+
+    The table has ``n, positives, precision_at_k, recall_at_k, k``; the true positives among
+    the top *k*, the others listed and the escalations missed follow from precision and
+    recall, so a small one blanks both.
+    """
+    tp = (pd.to_numeric(table["precision_at_k"], errors="coerce") * table["k"]).round()
+    positives = pd.to_numeric(table["positives"], errors="coerce")
+    return protect_rows(
+        table,
+        ["n", "positives"],
+        derived={
+            "precision_at_k": ("tp", "listed_others", "missed"),
+            "recall_at_k": ("tp", "listed_others", "missed"),
+            "observed_rate": ("positives",),
+        },
+        extra={"tp": tp, "listed_others": table["k"] - tp, "missed": positives - tp},
+    )
+
+
 #: Identifiers shorter than this are not looked for (as whole tokens, short numbers would
 #: match counts in every table).
 MIN_IDENTIFIER_CHARS = 6

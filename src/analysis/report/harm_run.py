@@ -20,9 +20,9 @@ from analysis.fairness import AuditSettings, audit_attributes, audit_models
 from analysis.fairness.plots import fairness_figure
 from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
 from analysis.harm.official import load_chi_code_table, load_css_table
-from analysis.harm.output import write_run
+from analysis.harm.output import write_csv, write_run
 from analysis.harm.pipeline import HarmConfig, HarmRun, run_harm
-from analysis.report.disclosure import protect_fairness, protect_rows
+from analysis.report.disclosure import protect_fairness, protect_performance, protect_rows
 from analysis.report.harm_summary import committee_summary
 from analysis.testmode import BANNER
 
@@ -187,7 +187,7 @@ def run_harm_escalation(
     written["committee"].write_text(committee_summary(run, fairness, stamp))
     (out / "restricted").mkdir(parents=True, exist_ok=True)
     written["fairness_full"] = out / "restricted" / "fairness_full.csv"
-    audited.to_csv(written["fairness_full"], index=False)
+    write_csv(audited, written["fairness_full"], stamp=stamp)
     files = write_run(
         run,
         out,
@@ -229,19 +229,6 @@ def protect_harm_tables(out: Path) -> None:
     ``sensitivity_pairs.csv``: the high-harm groups and their overlaps, with the shares.
     """
 
-    def performance(t: pd.DataFrame) -> pd.DataFrame:
-        tp = (t["precision_at_k"] * t["k"]).round()
-        return protect_rows(
-            t,
-            ["n", "positives"],
-            derived={
-                "precision_at_k": ("tp", "listed_others", "missed"),
-                "recall_at_k": ("tp", "listed_others", "missed"),
-                "observed_rate": ("positives",),
-            },
-            extra={"tp": tp, "listed_others": t["k"] - tp, "missed": t["positives"] - tp},
-        )
-
     def counting(t: pd.DataFrame) -> pd.DataFrame:
         k = (
             json.loads((out / "run.json").read_text()).get("capacity_k", 0)
@@ -265,7 +252,7 @@ def protect_harm_tables(out: Path) -> None:
             extra={"only_a": t["high_harm_a"] - t["both"], "only_b": t["high_harm_b"] - t["both"]},
         )
 
-    _rewrite(out / "performance.csv", performance)
+    _rewrite(out / "performance.csv", protect_performance)
     _rewrite(out / "counting_sensitivity.csv", counting)
     _rewrite(
         out / "sensitivity_index.csv",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis.harm.output import performance_table
 from analysis.harm.pipeline import HarmRun
+from analysis.report.disclosure import SUPPRESSED, protect_performance
 
 
 def md_table(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -46,10 +47,11 @@ def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = 
     ]
     for label, c in run.cohorts.items():
         pos = "" if c.target is None else str(int(c.target.sum()))
+        pos = SUPPRESSED if pos and int(pos) < 10 else pos
         lines.append(
             f"| {label} | {c.reference_date.date()} | {len(c)} | {c.threshold:g} | {pos} |"
         )
-    perf = performance_table(run)
+    perf = protect_performance(performance_table(run))
     cols = [
         "model",
         "auc",
