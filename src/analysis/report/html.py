@@ -44,7 +44,7 @@ table{border-collapse:collapse;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:.25rem 0;caption-side:top;position:sticky;left:0;
 max-width:calc(100vw - 2rem)}
 th,td{border:1px solid #8c8c8c;padding:.25rem .5rem;text-align:right;vertical-align:top}
-th{background:#f0f0f0;color:#1d1d1f}td:first-child,th:first-child{text-align:left}
+th,thead td{background:#f0f0f0;color:#1d1d1f}td:first-child,th:first-child{text-align:left}
 tbody th{font-weight:600}th.text,td.text{text-align:left}
 img,svg{max-width:100%;height:auto}
 pre{background:#f5f5f5;color:#1d1d1f;padding:.6rem;white-space:pre-wrap;
@@ -81,6 +81,11 @@ class _Table:
     in_caption: bool = False
     section: str | None = None
     rows: int = 0
+    #: The header cell being read: its start tag as written, its start tag as a data cell,
+    #: its text, and whether it holds an element (a link, an image).
+    th: tuple[str, str] | None = None
+    th_text: str = ""
+    th_child: bool = False
 
 
 class _Accessible(HTMLParser):
@@ -111,6 +116,21 @@ class _Accessible(HTMLParser):
             self.heading_text[-1] += text
         if self.tables and self.tables[-1].in_caption:
             self.tables[-1].caption += text
+        if self.tables and self.tables[-1].th is not None:
+            self.tables[-1].th_text += text
+
+    def _close_th(self) -> None:
+        """Write the open header cell: as a data cell when it is empty (no header text)."""
+        t = self.tables[-1] if self.tables else None
+        if t is None or t.th is None:
+            return
+        inner = "".join(self.out.pop())
+        start, as_td = t.th
+        if t.th_text.strip() or t.th_child:
+            self._emit(f"{start}{inner}</th>")
+        else:
+            self._emit(f"{as_td}{inner}</td>")
+        t.th, t.th_text, t.th_child = None, "", False
 
     # ------------------------------------------------------------------ tags
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -130,6 +150,10 @@ class _Accessible(HTMLParser):
             self.heading_text.append("")
             self._emit(f"<h{shown}{_attrs(attrs)}>")
             return
+        if self.tables and tag in ("th", "td", "tr", "table"):
+            self._close_th()
+        elif self.tables and self.tables[-1].th is not None:
+            self.tables[-1].th_child = True
         if tag == "table":
             self.tables.append(_Table())
             self.out.append([])
@@ -139,13 +163,14 @@ class _Accessible(HTMLParser):
             self.tables[-1].section = tag
         elif self.tables and tag == "tr":
             self.tables[-1].rows += 1
-        elif self.tables and tag == "th" and "scope" not in names:
+        elif self.tables and tag == "th":
             t = self.tables[-1]
-            if t.section == "thead" or (t.section is None and t.rows == 1):
-                scope = "col"
-            else:
-                scope = "row"
-            raw = f'<th{_attrs(attrs)} scope="{scope}">'
+            if "scope" not in names:
+                head = t.section == "thead" or (t.section is None and t.rows == 1)
+                raw = f'<th{_attrs(attrs)} scope="{"col" if head else "row"}">'
+            t.th = (raw, f"<td{_attrs([(k, v) for k, v in attrs if k != 'scope'])}>")
+            self.out.append([])
+            return
         elif tag == "img" and "alt" not in names:
             raw = f'<img{_attrs(attrs)} alt="{html.escape(MISSING_ALT)}">'
         self._emit(raw)
@@ -166,6 +191,10 @@ class _Accessible(HTMLParser):
             self.last_heading = " ".join(self.heading_text.pop().split())
             self._emit(f"</h{shown}>")
             return
+        if self.tables and tag in ("th", "tr", "thead", "tbody", "tfoot", "table"):
+            self._close_th()
+            if tag == "th":
+                return
         if tag == "caption" and self.tables:
             self.tables[-1].in_caption = False
         elif tag == "thead" and self.tables:
