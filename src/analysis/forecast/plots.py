@@ -200,7 +200,7 @@ def add_scale_bar(ax: Axes, length_m: float | None = None) -> float:
             text,
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=10,
             zorder=6,
             gid="scale-bar-label",
         )
@@ -220,7 +220,7 @@ def add_north_arrow(ax: Axes) -> None:
         textcoords="axes fraction",
         ha="center",
         va="center",
-        fontsize=11,
+        fontsize=12,
         fontweight="bold",
         arrowprops={"arrowstyle": "-|>,head_width=0.35,head_length=0.6", "lw": 1.6, "color": "k"},
         zorder=6,
@@ -249,7 +249,7 @@ def _draw_layers(ax: Axes, layers: MapLayers) -> list[Artist]:
                 str(name),
                 ha="center",
                 va="center",
-                fontsize=10,
+                fontsize=11,
                 style="italic",
                 color="#222222",
                 zorder=5,
@@ -285,7 +285,7 @@ def _draw_top(ax: Axes, cells: gpd.GeoDataFrame, top: Sequence[str]) -> list[Art
             str(number),
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=9,
             fontweight="bold",
             zorder=7,
             gid="top-unit-label",
@@ -411,14 +411,14 @@ def plot_unit_map(
             loc="lower center",
             bbox_to_anchor=(0.5, 0.0),
             ncol=2,
-            fontsize=9,
+            fontsize=9.5,
             frameon=False,
             handlelength=2.4,
             columnspacing=1.2,
         )
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
-    bar.set_label(label, fontsize=10)
-    bar.ax.tick_params(labelsize=9)
+    bar.set_label(label, fontsize=11)
+    bar.ax.tick_params(labelsize=10)
     if title:
         ax.set_title(title, fontsize=11)
     plt.close(fig)
