@@ -89,6 +89,14 @@ def styled(
     text = [c for c in t.columns if c not in numeric]
     if text:
         s = s.set_properties(subset=text, **{"text-align": "left"})
+        s = s.set_table_styles(
+            [
+                {"selector": f"th.col_heading.col{j}", "props": "text-align: left;"}
+                for j, c in enumerate(t.columns)
+                if c in text
+            ],
+            overwrite=False,
+        )
     return s
 
 
