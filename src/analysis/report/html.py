@@ -43,8 +43,8 @@ a:focus,.table-wrap:focus{outline:3px solid #0b57d0;outline-offset:2px}
 table{border-collapse:collapse;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:.25rem 0;caption-side:top;position:sticky;left:0;
 max-width:calc(100vw - 2rem)}
-th,td{border:1px solid #8c8c8c;padding:.25rem .5rem;text-align:right;vertical-align:top}
-th,thead td{background:#f0f0f0;color:#1d1d1f}td:first-child,th:first-child{text-align:left}
+th,td{border:1px solid #8c8c8c;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th,thead td{background:#f0f0f0;color:#1d1d1f}
 tbody th{font-weight:600}th.text,td.text{text-align:left}
 img,svg{max-width:100%;height:auto}
 pre{background:#f5f5f5;color:#1d1d1f;padding:.6rem;white-space:pre-wrap;

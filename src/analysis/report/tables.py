@@ -85,15 +85,19 @@ def styled(
     uuid = "t" + hashlib.sha256(caption.encode()).hexdigest()[:8]
     s = Styler(t, uuid=uuid, cell_ids=False, caption=caption)
     s = s.format(fmt, na_rep=MISSING).hide(axis="index")
-    numeric = [c for c in t.columns if pd.api.types.is_numeric_dtype(t[c])]
-    text = [c for c in t.columns if c not in numeric]
-    if text:
-        s = s.set_properties(subset=text, **{"text-align": "left"})
+    numeric = [
+        c
+        for c in t.columns
+        if pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c])
+    ]
+    # text reads from the left (the page's default); numbers line up on the right
+    if numeric:
+        s = s.set_properties(subset=numeric, **{"text-align": "right"})
         s = s.set_table_styles(
             [
-                {"selector": f"th.col_heading.col{j}", "props": "text-align: left;"}
+                {"selector": f"th.col_heading.col{j}", "props": "text-align: right;"}
                 for j, c in enumerate(t.columns)
-                if c in text
+                if c in numeric
             ],
             overwrite=False,
         )

@@ -327,7 +327,10 @@ def harm_coefficients(out: str | Path) -> Styler:
             "interval": "95% interval",
             "p_value": "p-value",
         },
-        formats={"odds_ratio": "{:.2f}", "p_value": "{:.3f}"},
+        formats={
+            "odds_ratio": "{:.2f}",
+            "p_value": lambda v: "<0.001" if v < 0.001 else f"{v:.3f}",
+        },
     )
 
 
