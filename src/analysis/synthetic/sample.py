@@ -299,7 +299,7 @@ def write_sample(
             for p in files.values()
         },
     }
-    files["meta"] = out / "sample.json"
+    files["meta"] = named["synthetic"]  # the generator's record marks the folder synthetic
     files["meta"].write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     template = resources.files("analysis.synthetic") / "datasheet.md"
     files["datasheet"] = out / "DATASHEET.md"
