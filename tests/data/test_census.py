@@ -57,3 +57,24 @@ def test_a_missing_group_is_named(tmp_path):
     path.write_text(NOMIS.replace(",Other ethnic group", ",Something else"))
     with pytest.raises(LoadError, match="Other ethnic group"):
         load_ts021(path)
+
+
+def test_a_data_folder_with_ts021_loads_it(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from analysis.data.folder import DataFolder
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    for name in ("study_area.geojson", "lsoa.geojson"):
+        shutil.copy(sample / name, tmp_path / name)
+    pd.read_csv(sample / "crimes.csv.gz", dtype=str, nrows=50).to_csv(
+        tmp_path / "crimes.csv", index=False
+    )
+    (tmp_path / "lsoa_ethnicity.csv").write_text(NOMIS)
+    data = DataFolder.locate(tmp_path).load()
+    assert data.lsoa_ethnicity is not None and list(data.lsoa_ethnicity["lsoa21cd"]) == [
+        "E01008881"
+    ]
+    assert data.synthetic is False and data.deployment == {}
+    assert "lsoa_ethnicity" in data.hashes

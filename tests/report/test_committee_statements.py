@@ -186,3 +186,35 @@ def test_harm_tables_hide_small_counts_and_the_rates_that_reveal_them(tmp_path):
     assert out.loc["logistic", "precision_at_k"] == 0.25
     pairs = pd.read_csv(harm / "sensitivity_pairs.csv")
     assert pairs.loc[0, "both"] == 335 and np.isnan(pairs.loc[0, "share_a_in_b"])
+
+
+def test_disparities_show_the_ethnic_composition_only_when_ts021_was_given(tmp_path, capsys):
+    from unittest import mock
+
+    folder = tmp_path / "artefacts"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "IMD quintile (1 = most deprived)": [1, 2],
+            "units": [3, 4],
+            "share_of_expected_offences": [0.7, 0.3],
+        }
+    ).to_csv(folder / "deprivation_knife.csv", index=False)
+    shown = []
+    with mock.patch.object(committee, "display", side_effect=shown.append):
+        committee.disparities(folder)
+    assert "no Census 2021 TS021 table" in shown[-1].data
+    pd.DataFrame(
+        {
+            "group": ["White", "all residents"],
+            "residents": [900, 1000],
+            "expected_per_1000_residents": [1.0, 1.2],
+            "ratio_to_all": [0.83, 1.0],
+            "share_in_top5pct_units": [0.05, 0.06],
+        }
+    ).to_csv(folder / "ethnicity_knife.csv", index=False)
+    shown.clear()
+    with mock.patch.object(committee, "display", side_effect=shown.append):
+        committee.disparities(folder)
+    html = shown[-1].to_html()
+    assert "Census 2021 TS021" in html and "0.83×" in html

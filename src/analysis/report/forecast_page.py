@@ -620,6 +620,25 @@ def deprivation_table(profile: pd.DataFrame | Markdown, page: ForecastPage) -> S
     )
 
 
+def ethnicity_table(profile: pd.DataFrame | Markdown, page: ForecastPage) -> Styler | Markdown:
+    """The profile by the areas' ethnic composition (Census 2021 TS021), as a table."""
+    if not isinstance(profile, pd.DataFrame):
+        return profile
+    return styled(
+        profile,
+        f"Expected {_lower(page.label)} where each ethnic group lives (Census 2021 TS021), "
+        f"{page.window}",
+        labels={
+            "group": "Ethnic group (Census 2021)",
+            "residents": "Residents",
+            "expected_per_1000_residents": "Expected offences per 1,000 residents",
+            "ratio_to_all": "Against all residents",
+            "share_in_top5pct_units": "Share living in the top 5% of cells",
+        },
+        formats={"ratio_to_all": "{:.2f}×".format, "share_in_top5pct_units": "{:.1%}".format},
+    )
+
+
 def diagnostics(fc: NextPeriodForecast) -> Markdown:
     """What the forecast assumed (data window, incomplete periods, units, fits), as a list."""
     items = [f"- {_md(n)}" for n in fc.notes]
@@ -736,14 +755,18 @@ def export_frame(page: ForecastPage) -> gpd.GeoDataFrame:
 
 
 def write_forecast_files(
-    page: ForecastPage, run_dir: str | Path, deprivation: pd.DataFrame | Markdown | None = None
+    page: ForecastPage,
+    run_dir: str | Path,
+    deprivation: pd.DataFrame | Markdown | None = None,
+    ethnicity: pd.DataFrame | Markdown | None = None,
 ) -> dict[str, Path]:
     """Write the group's downloads to ``run_dir/artefacts`` and return them by kind.
 
     ``forecast_<group>.gpkg`` (cells as polygons, EPSG:27700), ``forecast_<group>.csv`` (the
     same columns, no geometry), ``forecast_<group>_columns.csv`` (the column dictionary),
-    ``deprivation_<group>.csv`` (when a profile is given) and ``forecast_<group>.json`` (the
-    forecast's summary). Area counts only: no person and no crime appears.
+    ``deprivation_<group>.csv`` and ``ethnicity_<group>.csv`` (when those profiles are
+    given) and ``forecast_<group>.json`` (the forecast's summary). Area counts only: no
+    person and no crime appears.
     """
     out = Path(run_dir) / "artefacts"
     out.mkdir(parents=True, exist_ok=True)
@@ -762,6 +785,9 @@ def write_forecast_files(
     if isinstance(deprivation, pd.DataFrame):
         paths["deprivation"] = out / f"deprivation_{g}.csv"
         deprivation.to_csv(paths["deprivation"])
+    if isinstance(ethnicity, pd.DataFrame):
+        paths["ethnicity"] = out / f"ethnicity_{g}.csv"
+        ethnicity.to_csv(paths["ethnicity"], index=False)
     summary = {k: v for k, v in asdict(page.fc).items() if k not in ("table", "units")}
     summary["p_at_least_k_threshold"] = page.k
     paths["json"].write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -769,10 +795,13 @@ def write_forecast_files(
 
 
 def save_forecast_files(
-    page: ForecastPage, run_dir: str | Path, deprivation: pd.DataFrame | Markdown | None = None
+    page: ForecastPage,
+    run_dir: str | Path,
+    deprivation: pd.DataFrame | Markdown | None = None,
+    ethnicity: pd.DataFrame | Markdown | None = None,
 ) -> Section:
     """Write the downloads (:func:`write_forecast_files`); return their links and dictionary."""
-    paths = write_forecast_files(page, run_dir, deprivation)
+    paths = write_forecast_files(page, run_dir, deprivation, ethnicity)
     link = {k: f"[{p.name}](artefacts/{p.name})" for k, p in paths.items()}
     lines = [
         f"One row per cell ({len(page.cells)} cells, slivers flagged), with the columns below:",
@@ -784,6 +813,8 @@ def save_forecast_files(
     ]
     if "deprivation" in link:
         lines.append(f"- {link['deprivation']}: the deprivation profile above")
+    if "ethnicity" in link:
+        lines.append(f"- {link['ethnicity']}: the profile by the areas' ethnic composition")
     lines += ["", "The files hold area counts only: no person and no crime record."]
     table = styled(
         column_dictionary(page.k, page.period),
