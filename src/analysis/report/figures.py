@@ -25,7 +25,10 @@ class DescribedFigure:
         self.png = png
         self.alt = alt.strip()
 
-    def _repr_mimebundle_(self, include=None, exclude=None):  # noqa: ANN001, ANN202
+    def _repr_mimebundle_(
+        self, include: object = None, exclude: object = None
+    ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """The PNG and its alt text, for Jupyter (and papermill's saved outputs)."""
         data = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.alt}
         return data, {"image/png": {"alt": self.alt}}
 
