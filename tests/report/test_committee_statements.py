@@ -100,6 +100,7 @@ def test_scale_and_decision_follow_the_run(tmp_path):
     plan = dataclasses.replace(_plan(tmp_path, []), data={"synthetic": True})
     text = atrs.decision_sought(plan, atrs.run_facts(plan, folder)).data
     assert "synthetic data" in text and "17,914 people scored" in text
+    assert "no key given" in text
     assert "01 April 2027" in text
     criteria = atrs.stop_criteria(plan, folder).set_index("criterion")
     auc = criteria.loc[criteria.index.str.startswith("Harm model: AUC")].iloc[0]
@@ -218,3 +219,11 @@ def test_disparities_show_the_ethnic_composition_only_when_ts021_was_given(tmp_p
         committee.disparities(folder)
     html = shown[-1].to_html()
     assert "Census 2021 TS021" in html and "0.83×" in html
+
+
+def test_the_suppression_applied_is_stated(tmp_path):
+    folder = artefacts(tmp_path)
+    protect_fairness(audit_frame()).to_csv(folder / "harm" / "fairness.csv", index=False)
+    plan = _plan(tmp_path, [])
+    text = atrs.decision_sought(plan, atrs.run_facts(plan, folder)).data
+    assert "2 of the 2 groups of the fairness audit have a count or rate suppressed" in text

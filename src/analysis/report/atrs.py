@@ -20,6 +20,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from analysis.report.committee import performance_rows
+from analysis.report.disclosure import MIN_PEOPLE
 from analysis.report.plan import MonthlyPlan
 from analysis.report.tables import styled
 
@@ -95,7 +96,8 @@ class RunFacts:
     rank_model: str | None
     cells: dict[str, int]
     pseudonymised: bool
-    hidden_cells: int
+    hidden_groups: int
+    audit_groups: int
 
 
 #: Features that are protected characteristics (Equality Act 2010), by name.
@@ -117,9 +119,11 @@ def run_facts(plan: MonthlyPlan, artefacts: str | Path) -> RunFacts:
     if (harm / "features.csv").exists():
         f = pd.read_csv(harm / "features.csv", comment="#")
         features = f.loc[f["kept"].astype(str) == "True", "feature"].tolist()
-    hidden = 0
+    hidden = groups = 0
     if (harm / "fairness.csv").exists():
         fair = pd.read_csv(harm / "fairness.csv", comment="#", dtype={"hidden": str})
+        fair = fair.loc[(fair["model"] == rank) & (fair["attribute"] != "all")]
+        groups = len(fair)
         hidden = int(fair["hidden"].fillna("").str.len().gt(0).sum()) if "hidden" in fair else 0
     cells = {}
     for path in sorted(artefacts.glob("forecast_*.json")):
@@ -140,7 +144,8 @@ def run_facts(plan: MonthlyPlan, artefacts: str | Path) -> RunFacts:
         rank_model=rank,
         cells=cells,
         pseudonymised=bool(plan.data.get("pseudonymised_on_load")),
-        hidden_cells=hidden,
+        hidden_groups=hidden,
+        audit_groups=groups,
     )
 
 
@@ -179,6 +184,21 @@ def decision_sought(plan: MonthlyPlan, facts: RunFacts) -> Markdown:
             f"{facts.people_flagged} with the highest probability listed for offender "
             "managers (their caseload) |"
         )
+    if facts.audit_groups:
+        lines.append(
+            f"| suppression | counts of people under {MIN_PEOPLE}: {facts.hidden_groups} of "
+            f"the {facts.audit_groups} groups of the fairness audit have a count or rate "
+            "suppressed |"
+        )
+    lines.append(
+        "| pseudonymisation | "
+        + (
+            "identifiers keyed on load"
+            if facts.pseudonymised
+            else "no key given: identifiers used as they came (never published)"
+        )
+        + " |"
+    )
     lines.append(f"| next review | {review:%d %B %Y} |")
     return Markdown("\n".join(lines))
 
