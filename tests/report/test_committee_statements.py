@@ -8,10 +8,10 @@ import json
 
 import numpy as np
 import pandas as pd
+from test_committee import _plan  # the same small plan (tests/report is on the path)
 
 from analysis.report import atrs, committee
 from analysis.report.disclosure import FAIRNESS_COUNTS, protect_fairness
-from tests.report.test_committee import _plan
 
 FEATURES = ["harm_12m", "charges_12m", "age_now"]
 
