@@ -226,3 +226,95 @@ def test_context_period_of_matches_the_calendar(panel):
         np.testing.assert_array_equal(c.period_of(past["t"].to_numpy()), past["period"])
         edges = c.period_of(np.array([c.t0 - 1e-9, c.t0]))
         np.testing.assert_array_equal(edges, [c.origin - 1, c.origin])
+
+
+def backtest_cli(tmp_path, events: pd.DataFrame, *extra: str) -> int:
+    """Run ``analysis backtest`` on ``events`` written to a CSV; return the exit code."""
+    src = tmp_path / "events.csv"
+    events.assign(time=events["time"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(src, index=False)
+    argv = ["backtest", str(src), "--time-col", "time", "--x-col", "x", "--y-col", "y",
+            "--crs", CRS, "--target-crs", CRS, "--models", "last,mean4", "--quiet",
+            "--as-of", "2026-11-24", "--out", str(tmp_path / "out"), *extra]  # fmt: skip
+    return main(argv)
+
+
+def refusal(capsys) -> str:
+    """The one-line message of a refused command (no traceback, nothing on stdout)."""
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("analysis backtest: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [["2024-03-05 10:00"], ["2024-03-05 10:00", "2024-03-05 11:00", "2024-03-05 12:00"]],
+    ids=["one event", "one day"],
+)
+def test_backtest_refuses_data_without_enough_periods(tmp_path, capsys, times):
+    n = len(times)
+    ev = pd.DataFrame(
+        {
+            "time": pd.to_datetime(times),
+            "x": 400_100.0 + 700 * np.arange(n),
+            "y": 280_100.0 + 300 * np.arange(n) ** 2,
+        }
+    )
+    assert backtest_cli(tmp_path, ev, "--test-periods", "3") == 2
+    msg = refusal(capsys)
+    assert "0 complete 28-day period(s)" in msg
+    assert "needs 4: 3 origin(s) (--test-periods) plus 1 period(s) of history" in msg
+
+
+def test_backtest_refuses_more_origins_than_the_models_history_allows(tmp_path, capsys):
+    ev = synthetic_events(n_periods=10)  # ten complete periods; mean4 needs 4, last needs 1
+    assert backtest_cli(tmp_path, ev, "--test-periods", "10", "--models", "mean4") == 2
+    msg = refusal(capsys)
+    assert "hold 10 complete 28-day period(s) from 2018-01-01 to 2018-10-07" in msg
+    assert "needs 14: 10 origin(s)" in msg and "4 period(s) of history" in msg
+
+
+def test_backtest_refuses_a_cutoff_before_the_data(tmp_path, capsys):
+    ev = synthetic_events(n_periods=10)
+    assert backtest_cli(tmp_path, ev, "--cutoff", "2017-06-01", "--test-periods", "3") == 2
+    msg = refusal(capsys)
+    assert "the cut-off 2017-06-01 is before the data's first event (2018-01-0" in msg
+
+
+@pytest.mark.parametrize("k", ["-3", "0"])
+def test_backtest_refuses_a_non_positive_number_of_origins(tmp_path, capsys, k):
+    assert backtest_cli(tmp_path, synthetic_events(n_periods=10), f"--test-periods={k}") == 2
+    assert f"--test-periods is the number of origins and must be at least 1, got {k}" in (
+        refusal(capsys)
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_backtest_refuses_events_at_one_point_without_an_area(tmp_path, capsys):
+    ev = synthetic_events(n_periods=10).assign(x=400_000.0, y=280_000.0)
+    assert backtest_cli(tmp_path, ev, "--test-periods", "3") == 2
+    msg = refusal(capsys)
+    assert "lie at one point and span no area" in msg and "give --area" in msg
+    assert "polygon with positive area" not in msg
+    on_a_line = synthetic_events(n_periods=10).assign(y=280_000.0)
+    assert backtest_cli(tmp_path, on_a_line, "--test-periods", "3") == 2
+    assert "lie on one line and span no area" in refusal(capsys)
+
+
+@pytest.mark.parametrize(
+    ("start", "cutoff"),
+    [("2018-01-01", "2018-10-07"), ("2018-01-10", "2018-09-20"), ("2018-03-01", "2018-03-27")],
+)
+def test_data_periods_counts_the_periods_a_panel_counts(start, cutoff):
+    from analysis.forecast.backtest import data_periods
+
+    ev = synthetic_events(n_periods=12)
+    ev = ev.loc[(ev["time"] >= start) & (ev["time"] < pd.Timestamp(cutoff) + pd.Timedelta(days=1))]
+    cal = PeriodCalendar()
+    first, last, complete = data_periods(
+        cal, pd.Timestamp(start).date(), pd.Timestamp(cutoff).date()
+    )
+    p = build_panel(ev, crs=CRS, first_origin=first + 1, cutoff=pd.Timestamp(cutoff).date(),
+                    data_start=pd.Timestamp(start).date())  # fmt: skip
+    assert (first, last, complete) == (p.periods[0], p.periods[-1], int(p.complete.sum()))

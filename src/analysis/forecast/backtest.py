@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from analysis.forecast import metrics as M
 from analysis.forecast.base import Forecaster
 from analysis.forecast.distributions import CountDistribution
 from analysis.forecast.panel import Panel, origins_of
+from analysis.space import PeriodCalendar
 
 log = logging.getLogger("analysis.forecast")
 
@@ -142,6 +144,101 @@ def history_needed(model: Forecaster, periods_per_year: int) -> int:
     return int(needed(periods_per_year)) if callable(needed) else int(model.min_history)
 
 
+def data_periods(calendar: PeriodCalendar, first_day: date, cutoff: date) -> tuple[int, int, int]:
+    """Return the periods data from ``first_day`` to ``cutoff`` cover, as a panel counts them.
+
+    The first period is the first starting on or after ``first_day`` (a partial first
+    period is dropped); the last is the one holding ``cutoff``, complete only when it ends
+    on or before ``cutoff``.
+
+    Parameters
+    ----------
+    calendar : PeriodCalendar
+        The period calendar.
+    first_day : date
+        First day of the data.
+    cutoff : date
+        Last day of the data.
+
+    Returns
+    -------
+    first, last : int
+        First and last period (``last < first`` when the data cover none).
+    complete : int
+        Number of complete periods from ``first`` to ``last``.
+    """
+    start = pd.Timestamp(first_day).normalize()
+    first = int(calendar.period_of(start))
+    if calendar.start(first) < start:
+        first += 1
+    last = int(calendar.period_of(pd.Timestamp(cutoff)))
+    first_incomplete = int(calendar.period_of(pd.Timestamp(cutoff) + pd.Timedelta(days=1)))
+    return first, last, max(0, min(last + 1, first_incomplete) - first)
+
+
+def require_history(
+    calendar: PeriodCalendar,
+    first_day: date,
+    cutoff: date,
+    test_periods: int,
+    models: list[Forecaster],
+) -> None:
+    """Refuse a backtest the data cannot hold, saying what is missing.
+
+    The data must start on or before the cut-off and hold at least ``test_periods``
+    complete periods (the origins) plus the history the least demanding of ``models``
+    needs before the first origin (models needing more are skipped by
+    :func:`run_backtest`).
+
+    Parameters
+    ----------
+    calendar : PeriodCalendar
+        The period calendar.
+    first_day : date
+        First day of the data (the first event's day, or the extract's first recorded
+        day).
+    cutoff : date
+        Last day of the data.
+    test_periods : int
+        Number of origins.
+    models : list of Forecaster
+        The models to compare.
+
+    Raises
+    ------
+    ValueError
+        If ``test_periods`` is not positive, the cut-off is before the first day, or the
+        complete periods are too few.
+    """
+    if test_periods < 1:
+        raise ValueError(
+            f"the number of origins (--test-periods) must be at least 1, got {test_periods}"
+        )
+    first_day, cutoff = pd.Timestamp(first_day).date(), pd.Timestamp(cutoff).date()
+    if cutoff < first_day:
+        raise ValueError(
+            f"the cut-off {cutoff} is before the data's first event ({first_day}): "
+            "nothing to count; give a later --cutoff"
+        )
+    first, last, complete = data_periods(calendar, first_day, cutoff)
+    needs = {m.name: max(1, history_needed(m, calendar.periods_per_year)) for m in models}
+    least = min(needs, key=needs.__getitem__) if needs else None
+    history = needs[least] if least else 1
+    if complete < test_periods + history:
+        held = (
+            f"from {calendar.start(first).date()} to {calendar.last_day(last).date()}"
+            if complete
+            else f"between {first_day} and {cutoff}"
+        )
+        who = f"the least any model needs ({least})" if least else "at least one"
+        raise ValueError(
+            f"the data hold {complete} complete {calendar.days}-day period(s) {held}; "
+            f"the backtest needs {test_periods + history}: {test_periods} origin(s) "
+            f"(--test-periods) plus {history} period(s) of history, {who}; give more "
+            "data or fewer --test-periods"
+        )
+
+
 def run_backtest(
     panel: Panel,
     models: list[Forecaster],
@@ -168,7 +265,14 @@ def run_backtest(
     Returns
     -------
     BacktestResult
+
+    Raises
+    ------
+    ValueError
+        If ``test_periods`` is not positive or leaves the panel no history.
     """
+    if test_periods < 1:
+        raise ValueError(f"the number of origins must be at least 1, got {test_periods}")
     origins = origins_of(panel, test_periods)
     area = panel.units["area_km2"].to_numpy()
     rng = np.random.default_rng(seed)

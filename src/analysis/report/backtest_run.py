@@ -11,12 +11,15 @@ from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
 from analysis import __version__
 from analysis.data import LoadOptions, load
 from analysis.data.offences import load_offence_codes, load_offence_groups
 from analysis.data.reading import file_sha256
-from analysis.forecast.backtest import BacktestResult, run_backtest
+from analysis.forecast.backtest import BacktestResult, data_periods, require_history, run_backtest
 from analysis.forecast.output import write_backtest, write_model_records
 from analysis.forecast.panel import Panel, build_panel
 from analysis.forecast.registry import DEFAULT_MODELS, make_forecaster
@@ -43,7 +46,7 @@ class BacktestSettings:
     anchor : date
         First day of period 0.
     test_periods : int
-        Number of origins.
+        Number of origins (at least 1).
     cutoff : date, optional
         Last day of the data (default the last event's day).
     seed : int
@@ -63,6 +66,50 @@ class BacktestSettings:
     cutoff: date | None = None
     seed: int = 0
     area: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.test_periods < 1:
+            raise ValueError(
+                f"--test-periods is the number of origins and must be at least 1, "
+                f"got {self.test_periods}"
+            )
+
+
+def require_spread(
+    events: pd.DataFrame, calendar: PeriodCalendar, first_day: date, cutoff: date
+) -> None:
+    """Refuse events that span no area when the study area is to be drawn round them.
+
+    Without a study area the backtest's grid covers the convex hull of the events the
+    panel counts (from the first complete period to the cut-off); events at one point or
+    on one line have a hull of no area.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Events with ``time``, ``x`` and ``y``.
+    calendar : PeriodCalendar
+        The period calendar.
+    first_day, cutoff : date
+        First and last day of the data.
+
+    Raises
+    ------
+    ValueError
+        If the counted events span no area.
+    """
+    ev = events[["time", "x", "y"]].dropna()
+    day = ev["time"].dt.normalize()
+    first, _, _ = data_periods(calendar, first_day, cutoff)
+    keep = (day <= pd.Timestamp(cutoff)).to_numpy() & (calendar.period_of(day) >= first)
+    xy = ev.loc[keep, ["x", "y"]].to_numpy(dtype=float)
+    if len(xy) and shapely.MultiPoint(xy).convex_hull.area > 0:
+        return
+    where = "at one point" if len(np.unique(xy, axis=0)) <= 1 else "on one line"
+    raise ValueError(
+        f"the {len(xy)} events counted lie {where} and span no area, so no study area can "
+        "be drawn round them: give --area (a study-area polygon file) or more events"
+    )
 
 
 @dataclass
@@ -105,7 +152,9 @@ def run_backtest_job(
     Raises
     ------
     ValueError
-        For an unknown model or offence group, or a crimes file without a group.
+        For an unknown model or offence group, a crimes file without a group, a cut-off
+        before the data, fewer complete periods than the origins plus the history the
+        models need, or (without ``settings.area``) events spanning no area.
     """
     models = [make_forecaster(m) for m in settings.models]
     result = load(path, settings.format, options)
@@ -127,10 +176,19 @@ def run_backtest_job(
         events, data_start = acc.assign(time=acc["month"]), None
     else:
         events, data_start = acc, None
+    calendar = PeriodCalendar(anchor=settings.anchor, days=settings.period_days)
+    timed = events[["time", "x", "y"]].dropna()
+    if len(timed):  # no events at all: build_panel says so
+        day = timed["time"].dt.normalize()
+        first_day = data_start or day.min().date()
+        cutoff = settings.cutoff or day.max().date()
+        require_history(calendar, first_day, cutoff, settings.test_periods, models)
+        if settings.area is None:
+            require_spread(timed, calendar, first_day, cutoff)
     area = gpd.read_file(settings.area).to_crs(crs).geometry if settings.area else None
     panel = build_panel(
         events,
-        calendar=PeriodCalendar(anchor=settings.anchor, days=settings.period_days),
+        calendar=calendar,
         cell_area_km2=settings.cell_area_km2,
         area=area,
         crs=crs,
