@@ -13,9 +13,38 @@ from pathlib import Path
 from analysis import __version__
 from analysis.data import FORMATS, DuplicatePolicy, LoadError, LoadOptions, load
 from analysis.data.pseudonymise import key_from_env
+from analysis.data.reading import check_delimiter
 from analysis.harm.constants import MODEL_NAMES
 from analysis.harm.index import CountingRule
 from analysis.testmode import BANNER
+
+
+def one_character(value: str) -> str:
+    """Parse ``--delimiter``: one character (``tab``, or a backslash and ``t``, for a tab).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If the value is not one character that can separate fields.
+    """
+    if value in ("\\t", "tab"):
+        return "\t"
+    try:
+        return check_delimiter(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def output_problem(out: Path) -> str | None:
+    """Return why ``out`` cannot be an output folder (it or a parent is a file), or None."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if folder.is_dir():
+                return None
+            if folder == out:
+                return f"{out}: the output must be a folder, and this is a file"
+            return f"{out}: the output must be a folder, and {folder} is a file"
+    return None
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +64,12 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--time-format", help="strftime format of dates (default ISO 8601)")
     q = parser.add_argument_group("reading and quality rules")
-    q.add_argument("--delimiter", default=",", help="field delimiter (default ',')")
+    q.add_argument(
+        "--delimiter",
+        default=",",
+        type=one_character,
+        help="field delimiter, one character (default ','; '\\t' for a tab)",
+    )
     q.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
     q.add_argument(
         "--as-of", type=date.fromisoformat, help="reject dates after this day (default today)"
@@ -563,10 +597,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    out = getattr(args, "out", None)
+    problem = output_problem(out) if isinstance(out, Path) else None
+    if problem:
+        print(f"analysis {args.command}: error: {problem}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args))
-    except (LoadError, ValueError, FileNotFoundError) as exc:
-        print(f"analysis {args.command}: error: {exc}", file=sys.stderr)
+    except (LoadError, ValueError, OSError) as exc:
+        message = " ".join(str(exc).split("\n"))
+        print(f"analysis {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

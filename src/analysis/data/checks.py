@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 TRUE_WORDS = frozenset({"y", "yes", "true", "t", "1"})
+#: The days a timestamp (nanoseconds, as every loader returns) can hold.
+FIRST_DAY, LAST_DAY = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 FALSE_WORDS = frozenset({"n", "no", "false", "f", "0", ""})
 
 
@@ -82,10 +84,31 @@ def show(values: pd.Series) -> pd.Series:
     return values.astype(str).str.slice(0, 40).map(repr)
 
 
-def parse_datetime(values: pd.Series, fmt: str | None = None) -> pd.Series:
-    """Parse strings to naive timestamps; unparseable and empty values become NaT.
+def _parse_wide(values: pd.Series, fmt: str | None) -> pd.Series:
+    """Parse strings to naive timestamps at the coarsest resolution that holds them.
 
-    Time-zone-aware values are converted to UTC and the zone dropped.
+    Sub-microsecond digits of ISO 8601 values are dropped first, so that pandas keeps a
+    microsecond resolution (years -290,000 to 290,000) and a date far in the past or
+    future comes back as a date, not as a failure.
+    """
+    s = values.astype("string").str.strip()
+    if fmt is None:
+        s = s.str.replace(r"(\.\d{6})\d+", r"\1", regex=True)
+    parsed = pd.to_datetime(s, format=fmt or "ISO8601", errors="coerce", utc=True)
+    return parsed.dt.tz_localize(None)
+
+
+def _to_ns(parsed: pd.Series) -> pd.Series:
+    inside = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(inside).astype("datetime64[ns]")
+
+
+def parse_datetime(values: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Parse strings to naive timestamps; unparseable, empty and out-of-range values become NaT.
+
+    Time-zone-aware values are converted to UTC and the zone dropped. Dates a nanosecond
+    timestamp cannot hold (before 1677-09-22 or after 2262-04-11) become NaT too:
+    :func:`check_dates` quarantines them as ``date_out_of_range``.
 
     Parameters
     ----------
@@ -98,9 +121,28 @@ def parse_datetime(values: pd.Series, fmt: str | None = None) -> pd.Series:
     -------
     pandas.Series of datetime64[ns]
     """
-    s = values.astype("string").str.strip()
-    parsed = pd.to_datetime(s, format=fmt or "ISO8601", errors="coerce", utc=True)
-    return parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    return _to_ns(_parse_wide(values, fmt))
+
+
+def out_of_range(raw: pd.Series, parsed: pd.Series, fmt: str | None = None) -> np.ndarray:
+    """Mask of values that are valid dates but outside the range a timestamp can hold.
+
+    Parameters
+    ----------
+    raw, parsed : pandas.Series
+        Raw strings and their parsed timestamps (:func:`parse_datetime`).
+    fmt : str, optional
+        The format they were parsed with.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    failed = ~blank(raw) & parsed.isna().to_numpy()
+    mask = np.zeros(len(raw), dtype=bool)
+    if failed.any():
+        mask[failed] = _parse_wide(raw[failed], fmt).notna().to_numpy()
+    return mask
 
 
 def parse_float(values: pd.Series) -> pd.Series:
@@ -137,8 +179,9 @@ def check_dates(
     today: date,
     min_date: date,
     required: bool,
+    fmt: str | None = None,
 ) -> None:
-    """Quarantine unparseable, implausibly old and future dates in one column.
+    """Quarantine unparseable, out-of-range, implausibly old and future dates in one column.
 
     Parameters
     ----------
@@ -154,10 +197,20 @@ def check_dates(
         First acceptable day.
     required : bool
         Whether an empty value is a fault.
+    fmt : str, optional
+        The format ``parsed`` was parsed with (to tell a date out of range from a non-date).
     """
     empty = blank(raw)
     if required:
         q.flag(empty, "missing_value", column, f"{column} is empty")
+    q.flag(
+        out_of_range(raw, parsed, fmt),
+        "date_out_of_range",
+        column,
+        f"{column} "
+        + show(raw)
+        + f" is outside the dates that can be held ({FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d})",
+    )
     bad = ~empty & parsed.isna().to_numpy()
     q.flag(bad, "unparseable_date", column, f"{column} " + show(raw) + " is not a valid date")
     day = parsed.dt.normalize()

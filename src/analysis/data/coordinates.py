@@ -180,6 +180,12 @@ def load_area(path: str | Path, crs: str | pyproj.CRS) -> BaseGeometry:
         frame = gpd.read_file(path)
     except Exception as exc:
         raise LoadError(path, f"cannot be read as a polygon file ({exc})") from exc
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise LoadError(
+            path,
+            "not a polygon file (it holds no geometry): give the study area as GeoJSON, "
+            "GeoPackage or a shapefile",
+        )
     if frame.empty:
         raise LoadError(path, "holds no features")
     if frame.crs is None:

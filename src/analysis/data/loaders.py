@@ -43,7 +43,7 @@ from analysis.data.errors import LoadError
 from analysis.data.offences import load_offence_codes
 from analysis.data.options import LoadOptions
 from analysis.data.pseudonymise import pseudonymise
-from analysis.data.reading import ROW, RawTable, read_table
+from analysis.data.reading import ROW, RawTable, raw_text, read_table
 from analysis.data.result import REJECT_COLUMNS, LoadResult
 
 # ---------------------------------------------------------------------------- helpers
@@ -84,15 +84,12 @@ def _finish(
     )
     rejected = pd.concat([meta, bad], axis=1)
     if len(raw.malformed):
-        width = len(raw.header)
         mal = pd.DataFrame(
             {
                 "row": raw.malformed["row"],
-                "reason": "wrong_field_count",
+                "reason": raw.malformed["reason"],
                 "column": None,
-                "detail": [
-                    f"has {n} fields, the header has {width}" for n in raw.malformed["n_fields"]
-                ],
+                "detail": raw.malformed["detail"],
                 "raw": raw.malformed["raw"],
             }
         )
@@ -112,6 +109,31 @@ def _finish(
     assert result.n_read == raw.n_read, "reconciliation failed: a record was lost"
     result.log()
     return result
+
+
+def _pseudonymise_ids(raw: RawTable, column: str, key: bytes, delimiter: str) -> None:
+    """Pseudonymise a person-identifier column wherever the file's values are kept.
+
+    The well-formed records' column is replaced; in a malformed record (wrong field count,
+    over-long field) the identifier's position is uncertain, so every field within the
+    count's difference of the column's position is replaced before ``raw`` is rebuilt.
+    """
+    raw.records[column] = pseudonymise(raw.records[column], key)
+    if not len(raw.malformed):
+        return
+    position, width = raw.header.index(column), len(raw.header)
+    kept = []
+    for fields in raw.malformed["fields"]:
+        spread = abs(len(fields) - width)
+        around = range(max(position - spread, 0), min(position + spread + 1, len(fields)))
+        fields = list(fields)
+        if around:
+            hashed = pseudonymise(pd.Series([fields[i] for i in around]), key)
+            for i, value in zip(around, hashed, strict=True):
+                fields[i] = value
+        kept.append(fields)
+    raw.malformed["fields"] = kept
+    raw.malformed["raw"] = [raw_text(f, delimiter) for f in kept]
 
 
 def _area(options: LoadOptions, crs: str) -> object | None:
@@ -212,16 +234,38 @@ def load_crimes(path: str | Path, options: LoadOptions | None = None) -> LoadRes
 
     check_required(q, df, ["crime_ref"])
     recorded = parse_datetime(df["recorded_date"], options.time_format)
+    fmt = options.time_format
     check_dates(
-        q, df["recorded_date"], recorded, "recorded_date", today=today, min_date=lo, required=True
+        q,
+        df["recorded_date"],
+        recorded,
+        "recorded_date",
+        today=today,
+        min_date=lo,
+        required=True,
+        fmt=fmt,
     )
-    c_from = parse_datetime(get("committed_from"), options.time_format)
-    c_to = parse_datetime(get("committed_to"), options.time_format)
+    c_from = parse_datetime(get("committed_from"), fmt)
+    c_to = parse_datetime(get("committed_to"), fmt)
     check_dates(
-        q, get("committed_from"), c_from, "committed_from", today=today, min_date=lo, required=False
+        q,
+        get("committed_from"),
+        c_from,
+        "committed_from",
+        today=today,
+        min_date=lo,
+        required=False,
+        fmt=fmt,
     )
     check_dates(
-        q, get("committed_to"), c_to, "committed_to", today=today, min_date=lo, required=False
+        q,
+        get("committed_to"),
+        c_to,
+        "committed_to",
+        today=today,
+        min_date=lo,
+        required=False,
+        fmt=fmt,
     )
     q.flag(
         (c_from > c_to).to_numpy(),
@@ -261,14 +305,9 @@ def load_crimes(path: str | Path, options: LoadOptions | None = None) -> LoadRes
         sx, sy = check_coordinates(q, get(cols[0]), get(cols[1]), cols, parse_crs(crs), where=mask)
         tx, ty = to_crs_xy(sx, sy, crs, target)
         x[mask], y[mask] = tx[mask], ty[mask]
-    check_in_area(
-        q,
-        x,
-        y,
-        _area(options, target),
-        buffer_m=options.area_buffer_m,
-        column="easting" if has_bng else "longitude",
-    )
+    column = "easting" if has_bng else "longitude"
+    _check_projected(q, x, y, column, str(target))
+    check_in_area(q, x, y, _area(options, target), buffer_m=options.area_buffer_m, column=column)
     _dedupe(q, raw, ["crime_ref"], options)
 
     description = get("ho_offence_description").astype("string").str.strip()
@@ -331,7 +370,7 @@ def load_charges(path: str | Path, options: LoadOptions | None = None) -> LoadRe
         raise LoadError(raw.path, "needs an 'age' (at charge) or 'year_of_birth' column")
     notes = []
     if options.pseudonym_key:
-        raw.records["person_id"] = pseudonymise(raw.records["person_id"], options.pseudonym_key)
+        _pseudonymise_ids(raw, "person_id", options.pseudonym_key, options.delimiter)
         notes.append("person_id pseudonymised on load with the supplied key (HMAC-SHA256)")
     else:
         notes.append("no pseudonymisation key given: person_id taken as already pseudonymised")
@@ -350,6 +389,7 @@ def load_charges(path: str | Path, options: LoadOptions | None = None) -> LoadRe
         today=today,
         min_date=options.min_date,
         required=True,
+        fmt=options.time_format,
     )
     code = _check_codes(q, df["offence_code"], table, "offence_code")
     outcome = check_vocabulary(
@@ -376,8 +416,9 @@ def load_charges(path: str | Path, options: LoadOptions | None = None) -> LoadRe
         col,
         f"{col} " + show(df[col]) + " is not a whole number",
     )
+    plausible = (age >= vocab.MIN_AGE) & (age <= vocab.MAX_AGE)
     q.flag(
-        ((age < vocab.MIN_AGE) | (age > vocab.MAX_AGE)).fillna(False).to_numpy(),
+        (age.notna() & ~plausible).to_numpy(),
         "implausible_age",
         col,
         f"age at charge outside {vocab.MIN_AGE}-{vocab.MAX_AGE} (from {col} " + show(df[col]) + ")",
@@ -397,7 +438,7 @@ def load_charges(path: str | Path, options: LoadOptions | None = None) -> LoadRe
             "offence_code": code,
             "family": code.map(table["family"]).astype("string"),
             "outcome": outcome.astype("string"),
-            "age": age.round().astype("Int64"),
+            "age": age.where(plausible).round().astype("Int64"),
             "sex": sex,
             "ethnicity": eth,
             "ethnic_group": eth.map(vocab.ETHNICITY_GROUPS).astype("string"),
@@ -408,6 +449,9 @@ def load_charges(path: str | Path, options: LoadOptions | None = None) -> LoadRe
 
 
 # ---------------------------------------------------------------------------- police.uk
+
+#: Format of the police.uk ``Month`` column.
+POLICEUK_MONTH = "%Y-%m"
 
 
 def load_policeuk(path: str | Path, options: LoadOptions | None = None) -> LoadResult:
@@ -439,8 +483,7 @@ def load_policeuk(path: str | Path, options: LoadOptions | None = None) -> LoadR
     q = Quarantine(len(df))
     target = options.target_crs or BNG
 
-    month_raw = df["Month"].astype("string").str.strip()
-    month = pd.to_datetime(month_raw, format="%Y-%m", errors="coerce")
+    month = parse_datetime(df["Month"], POLICEUK_MONTH)
     check_dates(
         q,
         df["Month"],
@@ -449,6 +492,7 @@ def load_policeuk(path: str | Path, options: LoadOptions | None = None) -> LoadR
         today=options.today(),
         min_date=options.min_date,
         required=True,
+        fmt=POLICEUK_MONTH,
     )
     check_required(q, df, ["Crime type"])
     ctype = check_vocabulary(
@@ -459,6 +503,7 @@ def load_policeuk(path: str | Path, options: LoadOptions | None = None) -> LoadR
     )
     lsoa = _check_lsoa(q, df["LSOA code"], "LSOA code")
     x, y = to_crs_xy(lon, lat, WGS84, target)
+    _check_projected(q, x, y, "Longitude", str(target))
     check_in_area(
         q, x, y, _area(options, target), buffer_m=options.area_buffer_m, column="Longitude"
     )
@@ -490,7 +535,12 @@ def load_policeuk(path: str | Path, options: LoadOptions | None = None) -> LoadR
 
 
 def _event_target(
-    options: LoadOptions, src: pyproj.CRS, x: np.ndarray, y: np.ndarray, ok: np.ndarray
+    options: LoadOptions,
+    src: pyproj.CRS,
+    x: np.ndarray,
+    y: np.ndarray,
+    ok: np.ndarray,
+    path: Path,
 ) -> tuple[pyproj.CRS, str | None]:
     if options.target_crs:
         return parse_crs(options.target_crs, what="target CRS"), None
@@ -499,9 +549,24 @@ def _event_target(
     good = ok & np.isfinite(x) & np.isfinite(y)
     if not good.any():
         return parse_crs(BNG), None
-    pts = gpd.GeoSeries(gpd.points_from_xy([np.median(x[good])], [np.median(y[good])]), crs=src)
-    utm = pts.estimate_utm_crs()
+    lon, lat = float(np.median(x[good])), float(np.median(y[good]))
+    pts = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=src)
+    try:
+        utm = pts.estimate_utm_crs()
+    except RuntimeError:
+        raise LoadError(
+            path,
+            f"the events' middle point (longitude {lon:g}, latitude {lat:g}) lies in no UTM "
+            "zone (latitudes -80 to 84): are the longitude and latitude columns swapped? "
+            "Otherwise pass --target-crs",
+        ) from None
     return utm, f"no --target-crs given: projected to {utm.to_string()} ({utm.name})"
+
+
+def _check_projected(q: Quarantine, x: np.ndarray, y: np.ndarray, column: str, crs: str) -> None:
+    """Quarantine points that passed the coordinate checks but cannot be projected."""
+    lost = ~(np.isfinite(x) & np.isfinite(y))
+    q.flag(lost, "coordinate_out_of_range", column, f"cannot be projected to {crs}")
 
 
 def load_events(path: str | Path, options: LoadOptions) -> LoadResult:
@@ -548,10 +613,12 @@ def load_events(path: str | Path, options: LoadOptions) -> LoadResult:
         today=options.today(),
         min_date=options.min_date,
         required=True,
+        fmt=options.time_format,
     )
     sx, sy = check_coordinates(q, df[xcol], df[ycol], (xcol, ycol), src)
-    target, note = _event_target(options, src, sx, sy, q.ok)
+    target, note = _event_target(options, src, sx, sy, q.ok, raw.path)
     x, y = to_crs_xy(sx, sy, src, target)
+    _check_projected(q, x, y, xcol, target.to_string())
     check_in_area(q, x, y, _area(options, target), buffer_m=options.area_buffer_m, column=xcol)
     if options.id_col:
         check_required(q, df, [options.id_col])

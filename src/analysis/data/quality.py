@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data.folder import FolderData
+from analysis.data.serial import write_csv
 
 
 def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
@@ -34,9 +35,9 @@ def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
     out = Path(out_dir)
     (out / "restricted").mkdir(parents=True, exist_ok=True)
     crimes, charges = data.crimes, data.charges
-    crimes.rejected.to_csv(out / "restricted" / "crimes_rejected.csv", index=False)
+    write_csv(crimes.rejected, out / "restricted" / "crimes_rejected.csv", index=False)
     if charges is not None:
-        charges.rejected.to_csv(out / "restricted" / "charges_rejected.csv", index=False)
+        write_csv(charges.rejected, out / "restricted" / "charges_rejected.csv", index=False)
 
     acc = crimes.accepted
     month = acc["event_date"].dt.to_period("M").astype(str)
@@ -44,7 +45,7 @@ def data_quality(data: FolderData, out_dir: str | Path) -> dict[str, object]:
     for name, group in data.offence_groups.items():
         monthly[name] = acc.loc[group.mask(acc, data.offence_codes)].groupby(month).size()
     monthly_df = pd.DataFrame(monthly).fillna(0).astype(int).rename_axis("month")
-    monthly_df.to_csv(out / "monthly_counts.csv")
+    write_csv(monthly_df, out / "monthly_counts.csv")
 
     outcomes = {} if charges is None else charges.accepted["outcome"].value_counts().to_dict()
     named = data.folder.described()

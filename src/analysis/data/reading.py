@@ -10,6 +10,10 @@ import csv
 import gzip
 import hashlib
 import io
+import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +26,18 @@ ROW = "_row"
 
 #: Characters that, alone in a one-column header, suggest the wrong delimiter was used.
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+#: Longest field accepted, in characters; a record with a longer one is quarantined
+#: (``field_too_long``). The file is still read in full, whatever its fields' lengths.
+MAX_FIELD_CHARS = 131_072
+
+#: Characters of an over-long field kept in the quarantine file's ``raw`` column.
+_KEPT_CHARS = 200
+
+#: Characters that cannot be a delimiter (the quote character and line breaks).
+_NOT_DELIMITERS = {'"', "\n", "\r"}
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -39,8 +55,10 @@ class RawTable:
         Its ``_row`` column (:data:`ROW`) is the record's row number as a spreadsheet shows it (the
         header is row 1, the first record row 2).
     malformed : pandas.DataFrame
-        Records whose field count differs from the header's: ``row``, ``n_fields`` and
-        ``raw`` (the fields joined back with the delimiter).
+        Records that cannot be split into the header's columns: ``row``, ``n_fields``,
+        ``raw`` (the fields joined back with the delimiter, an over-long field cut short),
+        ``reason`` (``wrong_field_count`` or ``field_too_long``), ``detail`` and ``fields``
+        (the list of fields, for loaders that must pseudonymise one of them).
     blank_lines : int
         Empty lines skipped (they hold no record and are not counted as read).
     sha256 : str
@@ -85,15 +103,223 @@ def _read_bytes(path: Path) -> bytes:
         raise LoadError(path, "no such file")
     if path.is_dir():
         raise LoadError(path, "is a folder, not a file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise LoadError(
                 path, f"looks gzip-compressed but cannot be decompressed ({exc})"
             ) from exc
     return data
+
+
+#: Columns of :attr:`RawTable.malformed`.
+MALFORMED_COLUMNS = ("row", "n_fields", "raw", "reason", "detail", "fields")
+
+
+def check_delimiter(delimiter: str) -> str:
+    """Return ``delimiter`` if it can separate fields, else raise ValueError.
+
+    Parameters
+    ----------
+    delimiter : str
+        Candidate delimiter.
+
+    Returns
+    -------
+    str
+        The delimiter.
+
+    Raises
+    ------
+    ValueError
+        If it is not exactly one character, or is the quote character or a line break.
+    """
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"a delimiter must be one character, not {delimiter!r}")
+    if delimiter in _NOT_DELIMITERS:
+        raise ValueError(f"{delimiter!r} cannot be a delimiter (it is a quote or a line break)")
+    return delimiter
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read fields of up to ``size`` characters, then restore its limit."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, min(size, 2**31 - 1)))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _header(path: Path, fields: list[str], delimiter: str) -> list[str]:
+    """Return the column names, or raise if the header cannot be used."""
+    header = [h.strip() for h in fields]
+    if any(len(h) > MAX_FIELD_CHARS for h in header):
+        raise LoadError(path, f"the header has a column name over {MAX_FIELD_CHARS} characters")
+    if len(header) == 1:
+        for char, name in _OTHER_DELIMITERS.items():
+            if char != delimiter and char in header[0]:
+                raise LoadError(
+                    path,
+                    f"the header has a single column containing {name}s: the file looks "
+                    f"{name}-delimited; pass --delimiter {char!r}",
+                )
+    seen: set[str] = set()
+    repeated = [h for h in header if h in seen or seen.add(h)]
+    if repeated:
+        raise LoadError(path, f"column names repeated in the header: {sorted(set(repeated))}")
+    if any(h == "" for h in header):
+        raise LoadError(path, "the header has an empty column name")
+    return header
+
+
+def _split(
+    path: Path, text: str, delimiter: str
+) -> tuple[list[str], list[list[str]], list[int], list[dict[str, object]], int]:
+    """Split text into the header, well-formed records (and their rows), malformed ones, blanks.
+
+    Records over several lines are checked for a stray quote (:func:`_check_quotes`), and
+    the end of the file for a quote never closed (:func:`_check_end_of_file`).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    header: list[str] | None = None
+    good: list[list[str]] = []
+    good_rows: list[int] = []
+    bad: list[dict[str, object]] = []
+    blank = width = row = first_line = last_line = 0
+    long_possible = len(text) > MAX_FIELD_CHARS
+    try:
+        for fields in reader:
+            row += 1
+            first_line, last_line = last_line + 1, reader.line_num
+            if header is None:
+                if any(f.strip() for f in fields):
+                    header = _header(path, fields, delimiter)
+                    width = len(header)
+                continue
+            if last_line > first_line:
+                _check_quotes(path, fields, width, delimiter, row, first_line, last_line)
+            if not fields or (len(fields) == 1 and fields[0].strip() == "" and width > 1):
+                blank += 1
+            elif len(fields) != width:
+                detail = f"has {len(fields)} fields, the header has {width}"
+                bad.append(_malformed(row, fields, delimiter, "wrong_field_count", detail))
+            elif long_possible and max(map(len, fields)) > MAX_FIELD_CHARS:
+                name, size = max(zip(header, map(len, fields), strict=True), key=lambda p: p[1])
+                detail = f"{name} has {size} characters, more than {MAX_FIELD_CHARS}"
+                bad.append(_malformed(row, fields, delimiter, "field_too_long", detail))
+            else:
+                good.append(fields)
+                good_rows.append(row)
+    except csv.Error as exc:
+        raise LoadError(path, f"cannot be split into fields ({exc})") from exc
+    if header is None:
+        raise LoadError(path, "the file is empty (no header row)")
+    _check_end_of_file(path, text, delimiter, row, first_line, last_line)
+    return header, good, good_rows, bad, blank
+
+
+def raw_text(fields: list[str], delimiter: str) -> str:
+    """Join a record's fields back with the delimiter, cutting over-long fields short.
+
+    Parameters
+    ----------
+    fields : list of str
+        The record's fields.
+    delimiter : str
+        Field delimiter.
+
+    Returns
+    -------
+    str
+        The ``raw`` value of a malformed record.
+    """
+    shown = [f if len(f) <= MAX_FIELD_CHARS else f[:_KEPT_CHARS] + "..." for f in fields]
+    return delimiter.join(shown)
+
+
+def _malformed(
+    row: int, fields: list[str], delimiter: str, reason: str, detail: str
+) -> dict[str, object]:
+    return {
+        "row": row,
+        "n_fields": len(fields),
+        "raw": raw_text(fields, delimiter),
+        "reason": reason,
+        "detail": detail,
+        "fields": fields,
+    }
+
+
+def _swallows_a_record(value: str, width: int, delimiter: str, *, to_end: bool) -> bool:
+    """Whether a field spanning lines holds a whole line that splits into ``width`` fields.
+
+    Lines after the first and (unless the field runs to the end of the file) before the
+    last are lines the field swallowed whole.
+    """
+    if width < 2:
+        return False
+    lines = _LINE_BREAK.split(value)[1:]
+    inner = lines if to_end else lines[:-1]
+    return any(
+        len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in inner if line
+    )
+
+
+def _unbalanced(path: Path, row: int, first_line: int, last_line: int, to_end: bool) -> LoadError:
+    where = "the end of the file" if to_end else f"line {last_line}"
+    return LoadError(
+        path,
+        f"unbalanced quote: the record at row {row} (line {first_line}) opens a quoted field "
+        f"that runs to {where}, merging the lines after it into one field; "
+        "close or remove the stray '\"'",
+    )
+
+
+def _check_quotes(
+    path: Path,
+    fields: list[str],
+    width: int,
+    delimiter: str,
+    row: int,
+    first_line: int,
+    last_line: int,
+) -> None:
+    """Raise if a record spanning several lines looks like the work of a stray quote.
+
+    A quoted field may hold line breaks; but a record over several lines with the wrong
+    number of fields, or a field that swallowed a line splitting into a whole record, is
+    a quote opened and never closed where it should have been.
+    """
+    if width > 1 and len(fields) != width:
+        raise _unbalanced(path, row, first_line, last_line, to_end=False)
+    for value in fields:
+        if _swallows_a_record(value, width, delimiter, to_end=False):
+            raise _unbalanced(path, row, first_line, last_line, to_end=False)
+
+
+def _check_end_of_file(
+    path: Path, text: str, delimiter: str, row: int, first_line: int, last_line: int
+) -> None:
+    """Raise if the file ends inside a quoted field that spans lines (a quote never closed).
+
+    Only a last record over several lines can hide such a quote, so only then is the file
+    split again, strictly.
+    """
+    if last_line == first_line:
+        return
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise _unbalanced(path, row, first_line, last_line, to_end=True) from None
 
 
 def read_table(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
@@ -116,8 +342,11 @@ def read_table(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8
     Raises
     ------
     LoadError
-        If the file is missing, empty, not decodable with ``encoding``, has no header, a
-        repeated column name, or a header that suggests another delimiter.
+        If the file is missing, unreadable, a damaged gzip, empty, not decodable with
+        ``encoding``, has no header, a repeated column name, a header that suggests another
+        delimiter, or an unbalanced quote (a quoted field that swallows the records after it).
+    ValueError
+        If ``delimiter`` is not a single character that can separate fields.
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -138,51 +367,14 @@ def read_table(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8
     if "\x00" in text:
         raise LoadError(path, "contains NUL characters: not a text file, or not in this encoding")
 
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-    except csv.Error as exc:
-        raise LoadError(path, f"cannot be split into fields ({exc})") from exc
-
-    header_index = next((i for i, r in enumerate(rows) if any(f.strip() for f in r)), None)
-    if header_index is None:
-        raise LoadError(path, "the file is empty (no header row)")
-    header = [h.strip() for h in rows[header_index]]
-    if len(header) == 1:
-        for char, name in _OTHER_DELIMITERS.items():
-            if char != delimiter and char in header[0]:
-                raise LoadError(
-                    path,
-                    f"the header has a single column containing {name}s: the file looks "
-                    f"{name}-delimited; pass --delimiter {char!r}",
-                )
-    seen: set[str] = set()
-    repeated = [h for h in header if h in seen or seen.add(h)]
-    if repeated:
-        raise LoadError(path, f"column names repeated in the header: {sorted(set(repeated))}")
-    if any(h == "" for h in header):
-        raise LoadError(path, "the header has an empty column name")
-
-    good: list[list[str]] = []
-    good_rows: list[int] = []
-    bad: list[dict[str, object]] = []
-    blank = 0
-    width = len(header)
-    for offset, fields in enumerate(rows[header_index + 1 :]):
-        row_number = header_index + 2 + offset
-        if not fields or (len(fields) == 1 and fields[0].strip() == "" and width > 1):
-            blank += 1
-            continue
-        if len(fields) != width:
-            bad.append({"row": row_number, "n_fields": len(fields), "raw": delimiter.join(fields)})
-            continue
-        good.append(fields)
-        good_rows.append(row_number)
+    with _field_limit(len(text) + 1):
+        header, good, good_rows, bad, blank = _split(path, text, check_delimiter(delimiter))
 
     records = pd.DataFrame(good, columns=header, dtype=object)
     if not good:
         records = pd.DataFrame({h: pd.Series(dtype=object) for h in header})
     records.insert(0, ROW, pd.Series(good_rows, dtype="int64"))
-    malformed = pd.DataFrame(bad, columns=["row", "n_fields", "raw"])
+    malformed = pd.DataFrame(bad, columns=list(MALFORMED_COLUMNS))
     return RawTable(
         path=path,
         header=header,

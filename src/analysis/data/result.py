@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.data.serial import write_csv
+
 log = logging.getLogger("analysis.data")
 
 #: Columns that lead every quarantine file.
@@ -94,6 +96,9 @@ class LoadResult:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``accepted.parquet``, ``rejected.csv`` and ``summary.json`` to a folder.
 
+        Text in ``rejected.csv`` that a spreadsheet would run as a formula is neutralised
+        (:func:`analysis.data.serial.csv_safe`).
+
         Parameters
         ----------
         out_dir : str or Path
@@ -112,6 +117,6 @@ class LoadResult:
             "summary": out / "summary.json",
         }
         self.accepted.to_parquet(paths["accepted"], index=False)
-        self.rejected.to_csv(paths["rejected"], index=False)
+        write_csv(self.rejected, paths["rejected"], index=False)
         paths["summary"].write_text(json.dumps(self.summary(), indent=2) + "\n")
         return paths

@@ -29,6 +29,7 @@ from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
 
 from analysis.data.folder import FolderData
+from analysis.data.serial import write_csv
 from analysis.forecast.nextperiod import NextPeriodForecast, forecast_next_period
 from analysis.forecast.plots import MapLayers, plot_change_map, plot_next_period_maps
 from analysis.report.figures import DescribedFigure, figure
@@ -778,16 +779,16 @@ def write_forecast_files(
         "json": out / f"forecast_{g}.json",
     }
     frame = export_frame(page)
-    pd.DataFrame(frame.drop(columns="geometry")).to_csv(paths["csv"], index=False)
+    write_csv(pd.DataFrame(frame.drop(columns="geometry")), paths["csv"], index=False)
     paths["gpkg"].unlink(missing_ok=True)
     frame.copy().to_file(paths["gpkg"], driver="GPKG", layer=f"forecast_{g}")
-    column_dictionary(page.k, page.period).to_csv(paths["columns"], index=False)
+    write_csv(column_dictionary(page.k, page.period), paths["columns"], index=False)
     if isinstance(deprivation, pd.DataFrame):
         paths["deprivation"] = out / f"deprivation_{g}.csv"
-        deprivation.to_csv(paths["deprivation"])
+        write_csv(deprivation, paths["deprivation"])
     if isinstance(ethnicity, pd.DataFrame):
         paths["ethnicity"] = out / f"ethnicity_{g}.csv"
-        ethnicity.to_csv(paths["ethnicity"], index=False)
+        write_csv(ethnicity, paths["ethnicity"], index=False)
     summary = {k: v for k, v in asdict(page.fc).items() if k not in ("table", "units")}
     summary["p_at_least_k_threshold"] = page.k
     paths["json"].write_text(json.dumps(summary, indent=2, default=str) + "\n")
