@@ -30,10 +30,13 @@ def monthly_run(tmp_path_factory):
 
 @pytest.fixture
 def small_folder(tmp_path):
-    """The sample's geography with the first 400 crimes and charges (a fast plan)."""
+    """The sample's geography with the first 400 crimes and charges (a fast plan).
+
+    It keeps the sample's record (``sample.json``): its identifiers are synthetic.
+    """
     folder = tmp_path / "data"
     folder.mkdir()
-    for name in ("study_area.geojson", "lsoa.geojson", "lsoa_to_lom_unit.csv"):
+    for name in ("study_area.geojson", "lsoa.geojson", "lsoa_to_lom_unit.csv", "sample.json"):
         shutil.copy(SAMPLE / name, folder / name)
     for name in ("crimes.csv.gz", "charges.csv.gz"):
         pd.read_csv(SAMPLE / name, dtype=str, nrows=400).to_csv(folder / name, index=False)

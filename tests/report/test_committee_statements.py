@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from test_committee import _plan  # the same small plan (tests/report is on the path)
 
+from analysis.data.identifiers import IdentifierState
 from analysis.report import atrs, committee
 from analysis.report.disclosure import FAIRNESS_COUNTS, protect_fairness
 
@@ -75,6 +76,17 @@ def test_pseudonymisation_statement_follows_the_run(tmp_path):
     assert "replaced by a keyed hash on load" in text and "not" not in text.split("**")[1]
 
 
+def test_pseudonymisation_statement_says_why_identifiers_were_not_keyed(tmp_path):
+    folder = artefacts(tmp_path)
+    for state, words in (
+        (IdentifierState.ALREADY, "--identifiers-already-pseudonymised"),
+        (IdentifierState.SYNTHETIC, "invented by the sample generator"),
+    ):
+        plan = dataclasses.replace(_plan(tmp_path, []), data={"identifiers": state.value})
+        text = atrs.pseudonymisation_statement(atrs.run_facts(plan, folder)).data
+        assert "**not** keyed" in text and words in text
+
+
 def test_force_fields_are_placeholders_until_supplied(tmp_path):
     plain = _plan(tmp_path, [])
     assert atrs.force_value(plain, "contact").startswith(atrs.PLACEHOLDER)
@@ -97,10 +109,13 @@ def test_plain_readings_are_computed_from_the_scores(tmp_path):
 
 def test_scale_and_decision_follow_the_run(tmp_path):
     folder = artefacts(tmp_path)
-    plan = dataclasses.replace(_plan(tmp_path, []), data={"synthetic": True})
+    plan = dataclasses.replace(
+        _plan(tmp_path, []),
+        data={"synthetic": True, "identifiers": IdentifierState.SYNTHETIC.value},
+    )
     text = atrs.decision_sought(plan, atrs.run_facts(plan, folder)).data
     assert "synthetic data" in text and "17,914 people scored" in text
-    assert "no key given" in text
+    assert "| pseudonymisation | synthetic (invented by the sample generator" in text
     assert "01 April 2027" in text
     criteria = atrs.stop_criteria(plan, folder).set_index("criterion")
     auc = criteria.loc[criteria.index.str.startswith("Harm model: AUC")].iloc[0]

@@ -192,3 +192,35 @@ def test_a_relative_path_through_a_server_folder_is_not_a_server_path(tmp_path):
     absolute.write_text('{"folder": "' + root + '/data"}')
     check = scan([relative, absolute], Sensitive(roots=[root]), tmp_path)
     assert check["server_paths"] == ["absolute.json"]
+
+
+def test_a_run_reading_people_needs_the_key_or_a_statement(tmp_path, small_folder, monkeypatch):
+    from analysis.data.identifiers import IdentifierState, MissingKeyError
+    from analysis.data.pseudonymise import KEY_ENV
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    (small_folder / "sample.json").unlink()  # a force's extract, not the synthetic sample
+    with pytest.raises(MissingKeyError, match=KEY_ENV):
+        build_plan("2026-10", small_folder, tmp_path / "a", project_dir=ROOT)
+    plan, _ = build_plan(
+        "2026-10",
+        small_folder,
+        tmp_path / "b",
+        project_dir=ROOT,
+        identifiers_already_pseudonymised=True,
+    )
+    assert plan.data["identifiers"] == IdentifierState.ALREADY.value
+    keyed, _ = build_plan(
+        "2026-10", small_folder, tmp_path / "c", project_dir=ROOT, pseudonym_key=b"k" * 16
+    )
+    assert keyed.data["identifiers"] == IdentifierState.KEYED.value
+    result = run_monthly(
+        "2026-10",
+        data_dir=small_folder,
+        out_root=tmp_path / "reports",
+        notebooks_dir=ROOT / "notebooks",
+        steps=(),
+        progress=False,
+    )
+    assert not result.ok and result.folder.parent.name == "failed"
+    assert "no pseudonym key is set" in result.manifest["plan"]["error"]

@@ -19,6 +19,7 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from analysis.data.identifiers import IdentifierState
 from analysis.report.committee import performance_rows
 from analysis.report.disclosure import MIN_PEOPLE
 from analysis.report.plan import MonthlyPlan
@@ -96,6 +97,7 @@ class RunFacts:
     rank_model: str | None
     cells: dict[str, int]
     pseudonymised: bool
+    identifiers: str
     hidden_groups: int
     audit_groups: int
 
@@ -144,6 +146,7 @@ def run_facts(plan: MonthlyPlan, artefacts: str | Path) -> RunFacts:
         rank_model=rank,
         cells=cells,
         pseudonymised=bool(plan.data.get("pseudonymised_on_load")),
+        identifiers=str(plan.data.get("identifiers") or ""),
         hidden_groups=hidden,
         audit_groups=groups,
     )
@@ -192,11 +195,7 @@ def decision_sought(plan: MonthlyPlan, facts: RunFacts) -> Markdown:
         )
     lines.append(
         "| pseudonymisation | "
-        + (
-            "identifiers keyed on load"
-            if facts.pseudonymised
-            else "no key given: identifiers used as they came (never published)"
-        )
+        + (facts.identifiers or ("keyed on load" if facts.pseudonymised else "not keyed"))
         + " |"
     )
     lines.append(f"| next review | {review:%d %B %Y} |")
@@ -235,11 +234,17 @@ def pseudonymisation_statement(facts: RunFacts) -> Markdown:
             "Person identifiers were **replaced by a keyed hash on load** in this run; the "
             "key is held by the force, never in the repository or the reports."
         )
+    why = {
+        IdentifierState.ALREADY.value: "the force stated that the extract's identifiers are "
+        "pseudonyms already (`--identifiers-already-pseudonymised`)",
+        IdentifierState.SYNTHETIC.value: "the data are synthetic: the identifiers were "
+        "invented by the sample generator",
+    }.get(facts.identifiers, "no key was given")
     return Markdown(
-        "Person identifiers were **not** keyed on load in this run (no key was given): the "
-        "identifiers in the extract were used as they came. A force sets "
-        "`ANALYSIS_PSEUDONYM_KEY` so that they are replaced by a keyed hash; the privacy "
-        "scan checks that no identifier, in either form, reaches a public file."
+        f"Person identifiers were **not** keyed on load in this run: {why}. A run on a "
+        "force's extract needs the key (`ANALYSIS_PSEUDONYM_KEY`) or that statement, and "
+        "refuses to start otherwise; the privacy scan checks that no identifier, in either "
+        "form, reaches a public file."
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data.folder import DataFolder, FolderData, open_validated
+from analysis.data.identifiers import identifier_state
 from analysis.data.offences import OffenceGroup
 from analysis.data.options import LoadOptions
 from analysis.data.pseudonymise import key_from_env
@@ -345,6 +346,7 @@ def build_plan(
     pseudonym_key: bytes | None = None,
     capacity: int = 100,
     calendar: PeriodCalendar | None = None,
+    identifiers_already_pseudonymised: bool = False,
 ) -> tuple[MonthlyPlan, FolderData]:
     """Validate the data folder once and plan the month.
 
@@ -363,11 +365,16 @@ def build_plan(
     test_mode : bool
         Small, fast, bannered settings.
     pseudonym_key : bytes, optional
-        Key for the person identifiers (default ``ANALYSIS_PSEUDONYM_KEY``).
+        Key for the person identifiers (default ``ANALYSIS_PSEUDONYM_KEY``). A folder with
+        charges needs one, unless its identifiers are pseudonyms already
+        (``identifiers_already_pseudonymised``) or it is synthetic
+        (:func:`analysis.data.identifiers.identifier_state`; the plan records which).
     capacity : int
         Offender managers' caseload (the harm model's ``k``).
     calendar : PeriodCalendar, optional
         Period calendar (default 28-day periods).
+    identifiers_already_pseudonymised : bool
+        The user states that the extract's identifiers are pseudonyms already.
 
     Returns
     -------
@@ -379,6 +386,12 @@ def build_plan(
     testing = TestMode(test_mode)
     key = pseudonym_key if pseudonym_key is not None else key_from_env()
     folder = DataFolder.locate(data_dir, offence_groups=offence_groups, offence_codes=offence_codes)
+    identifiers = identifier_state(
+        reads_people=folder.has("charges"),
+        key=key,
+        already_pseudonymised=identifiers_already_pseudonymised,
+        synthetic=folder.has("synthetic"),
+    )
     data = folder.load(validation_options(month, key))
     dates = run_dates(month, data.crimes.accepted, calendar)
     project = Path(project_dir)
@@ -402,6 +415,7 @@ def build_plan(
             "files": folder.described(),
             "hashes": data.hashes,
             "pseudonymised_on_load": data.pseudonymised_on_load,
+            "identifiers": identifiers.value,
             "synthetic": data.synthetic,
             "deployment": data.deployment,
             "load_options": {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,72 @@ def monthly_steps(plan: MonthlyPlan) -> tuple[Step, ...]:
         Step("04_harm_escalation", "04_harm_escalation", "Harm escalation"),
         Step("05_committee_summary", "05_committee_summary", "Ethics committee summary"),
     )
+
+
+#: File in a run's staging folder naming the process that owns it.
+RUN_MARKER = ".run.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def take_over_abandoned(out_root: Path) -> list[str]:
+    """Move the staging folders of runs that died to ``failed/``; finish cut publications.
+
+    A run killed halfway, or a machine that stopped, leaves its staging folder. A staging
+    folder belongs to a live run when its :data:`RUN_MARKER` names a process of this host
+    that still runs; any other (no marker, a dead process) is abandoned: it holds
+    restricted rows, so it is moved under ``failed/`` (ignored by git, like every folder a
+    run writes restricted data to) with a manifest saying so. A ``.previous-*`` folder is
+    the month a publication was replacing: kept if the month is missing, else removed.
+
+    Returns
+    -------
+    list of str
+        The folders moved, as named under ``failed/``.
+    """
+    moved = []
+    host = socket.gethostname()
+    for folder in sorted(out_root.glob(".staging-*")):
+        marker = folder / RUN_MARKER
+        try:
+            owner = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            owner = {}
+        if owner.get("host") == host and _alive(int(owner.get("pid", -1))):
+            continue
+        name = folder.name.removeprefix(".staging-") + "-abandoned"
+        dest = out_root / "failed" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(dest)
+        record = dest / "manifest.json"
+        manifest = {}
+        if record.exists():
+            try:
+                manifest = json.loads(record.read_text())
+            except ValueError:
+                manifest = {}
+        manifest["status"] = "abandoned"
+        manifest["abandoned"] = (
+            f"its process ({owner.get('pid', 'unknown')}) had stopped; moved {now()}"
+        )
+        record.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        moved.append(name)
+    for folder in sorted(out_root.glob(".previous-*")):
+        month = folder.name.removeprefix(".previous-")[:7]
+        final = out_root / month
+        if final.exists():
+            shutil.rmtree(folder)
+        else:
+            folder.rename(final)
+    return moved
 
 
 #: The notice on every page of a run whose data folder holds synthetic data.
@@ -134,6 +201,7 @@ def _fail(
 ) -> RunResult:
     """Record a failed run and keep it under ``failed/`` (the last good month stays)."""
     _write_records(stage, month, manifest, test_mode, status="failed")
+    (stage / RUN_MARKER).unlink(missing_ok=True)
     dest = out_root / "failed" / f"{month}-{stamp}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage.rename(dest)
@@ -153,6 +221,7 @@ def run_monthly(
     offence_groups: str | Path | None = None,
     offence_codes: str | Path | None = None,
     pseudonym_key: bytes | None = None,
+    identifiers_already_pseudonymised: bool = False,
 ) -> RunResult:
     """Execute the monthly report for ``month`` (``YYYY-MM``).
 
@@ -177,7 +246,12 @@ def run_monthly(
     offence_groups, offence_codes : path, optional
         Files replacing the data folder's (or the packaged) offence groups and code table.
     pseudonym_key : bytes, optional
-        Key for person identifiers (default ``ANALYSIS_PSEUDONYM_KEY``).
+        Key for person identifiers (default ``ANALYSIS_PSEUDONYM_KEY``); required when the
+        data folder has charges, unless it is synthetic or
+        ``identifiers_already_pseudonymised`` (recorded in the manifest and stated on the
+        committee summary).
+    identifiers_already_pseudonymised : bool
+        The user states that the extract's identifiers are pseudonyms already.
 
     Returns
     -------
@@ -190,6 +264,9 @@ def run_monthly(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     stage = out_root / f".staging-{month}-{stamp}"
     stage.mkdir(parents=True)
+    (stage / RUN_MARKER).write_text(
+        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": now()}) + "\n"
+    )
     parameters = {
         "month": month,
         "data_dir": os.path.relpath(data_dir, project_dir),
@@ -197,112 +274,126 @@ def run_monthly(
         "kernel": kernel,
         "offence_groups": _named(offence_groups, project_dir),
         "offence_codes": _named(offence_codes, project_dir),
+        "identifiers_already_pseudonymised": identifiers_already_pseudonymised,
     }
     manifest = base_manifest(parameters, data_dir, root=Path(__file__).parent)
     try:
-        plan, data = build_plan(
-            month,
-            data_dir,
-            stage,
-            project_dir=project_dir,
-            offence_groups=offence_groups,
-            offence_codes=offence_codes,
-            test_mode=test_mode,
-            pseudonym_key=pseudonym_key,
-        )
-    except Exception as exc:  # the plan could not be made: the run fails, and says why
-        manifest["plan"] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-        manifest["steps"] = []
-        return _fail(stage, out_root, month, stamp, manifest, test_mode)
-    # what no public file may hold: person identifiers as published (keyed when a key was
-    # set) and as they stand in the input, crime references, crimes' exact coordinates and
-    # the server's folders
-    # longest first, so that a folder inside another is written relative to itself
-    roots = server_roots(
-        {str(p): os.path.relpath(p, stage) for p in {stage, data_dir, project_dir, out_root}}
-    )
-    sensitive = sensitive_values(data, list(roots))
-    if steps is None:
-        steps = monthly_steps(plan)
-    elif callable(steps):
-        steps = steps(plan)
-    # every path a notebook (and so the published month) sees is relative to the run's
-    # folder, where the notebooks run: a reader never sees a server path
-    local = plan.relative_to(stage)
-    common = {
-        "month": month,
-        "data_dir": local.data["folder"],
-        "run_dir": ".",
-        "project_dir": local.project_dir,
-        "test_mode": test_mode,
-        "plan": local.to_dict(),
-    }
-    manifest["plan"] = local.to_dict()
-    records: list[dict[str, object]] = []
-    failed = False
-    bar = tqdm(steps, desc=f"monthly {month}", disable=not progress)
-    for step in bar:
-        bar.set_postfix_str(step.output)
-        params = {**common, **step.parameters}
-        record: dict[str, object] = {
-            "notebook": f"{step.notebook}.ipynb",
-            "title": step.title,
-            "output": f"{step.output}.ipynb",
-            "parameters": {k: v for k, v in params.items() if k != "plan"},
-        }
-        if failed:
-            record["status"] = "not run (an earlier step failed)"
-            records.append(record)
-            continue
-        start = time.perf_counter()
-        record["started"] = now()
+        abandoned = take_over_abandoned(out_root)
+        if abandoned:
+            manifest["abandoned_runs_moved_to_failed"] = abandoned
         try:
-            pm.execute_notebook(
-                str(notebooks_dir / f"{step.notebook}.ipynb"),
-                str(stage / f"{step.output}.ipynb"),
-                parameters=params,
-                kernel_name=kernel,
-                progress_bar=False,
-                cwd=str(stage),
+            plan, data = build_plan(
+                month,
+                data_dir,
+                stage,
+                project_dir=project_dir,
+                offence_groups=offence_groups,
+                offence_codes=offence_codes,
+                test_mode=test_mode,
+                pseudonym_key=pseudonym_key,
+                identifiers_already_pseudonymised=identifiers_already_pseudonymised,
             )
-            _forget_paths(stage / f"{step.output}.ipynb", roots)
-            page = notebook_to_html(
-                stage / f"{step.output}.ipynb",
-                title=step.title,
-                banner=BANNER if test_mode else None,
-                notices=_notices(manifest),
-                footer=f"Monthly report {month}; see manifest.json.",
-            )
-            (stage / f"{step.output}.html").write_text(page)
-            record["status"] = "ok"
-            record["html"] = f"{step.output}.html"
-        except Exception as exc:
-            failed = True
-            record["status"] = "failed"
-            record["error"] = f"{type(exc).__name__}: {str(exc)[:2000]}"
-        record["seconds"] = round(time.perf_counter() - start, 2)
-        record["finished"] = now()
-        records.append(record)
-        print(f"  {step.output}: {record['status']} ({record['seconds']} s)")
+        except Exception as exc:  # the plan could not be made: the run fails, and says why
+            manifest["plan"] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            manifest["steps"] = []
+            return _fail(stage, out_root, month, stamp, manifest, test_mode)
+        # what no public file may hold: person identifiers as published (keyed when a key was
+        # set) and as they stand in the input, crime references, crimes' exact coordinates and
+        # the server's folders
+        # longest first, so that a folder inside another is written relative to itself
+        roots = server_roots(
+            {str(p): os.path.relpath(p, stage) for p in {stage, data_dir, project_dir, out_root}}
+        )
+        sensitive = sensitive_values(data, list(roots))
+        if steps is None:
+            steps = monthly_steps(plan)
+        elif callable(steps):
+            steps = steps(plan)
+        # every path a notebook (and so the published month) sees is relative to the run's
+        # folder, where the notebooks run: a reader never sees a server path
+        local = plan.relative_to(stage)
+        common = {
+            "month": month,
+            "data_dir": local.data["folder"],
+            "run_dir": ".",
+            "project_dir": local.project_dir,
+            "test_mode": test_mode,
+            "plan": local.to_dict(),
+        }
+        manifest["plan"] = local.to_dict()
+        records: list[dict[str, object]] = []
+        failed = False
+        bar = tqdm(steps, desc=f"monthly {month}", disable=not progress)
+        for step in bar:
+            bar.set_postfix_str(step.output)
+            params = {**common, **step.parameters}
+            record: dict[str, object] = {
+                "notebook": f"{step.notebook}.ipynb",
+                "title": step.title,
+                "output": f"{step.output}.ipynb",
+                "parameters": {k: v for k, v in params.items() if k != "plan"},
+            }
+            if failed:
+                record["status"] = "not run (an earlier step failed)"
+                records.append(record)
+                continue
+            start = time.perf_counter()
+            record["started"] = now()
+            try:
+                pm.execute_notebook(
+                    str(notebooks_dir / f"{step.notebook}.ipynb"),
+                    str(stage / f"{step.output}.ipynb"),
+                    parameters=params,
+                    kernel_name=kernel,
+                    progress_bar=False,
+                    cwd=str(stage),
+                )
+                _forget_paths(stage / f"{step.output}.ipynb", roots)
+                page = notebook_to_html(
+                    stage / f"{step.output}.ipynb",
+                    title=step.title,
+                    banner=BANNER if test_mode else None,
+                    notices=_notices(manifest),
+                    footer=f"Monthly report {month}; see manifest.json.",
+                )
+                (stage / f"{step.output}.html").write_text(page)
+                record["status"] = "ok"
+                record["html"] = f"{step.output}.html"
+            except Exception as exc:
+                failed = True
+                record["status"] = "failed"
+                record["error"] = f"{type(exc).__name__}: {str(exc)[:2000]}"
+            record["seconds"] = round(time.perf_counter() - start, 2)
+            record["finished"] = now()
+            records.append(record)
+            print(f"  {step.output}: {record['status']} ({record['seconds']} s)")
 
-    public = [p for p in stage.rglob("*") if p.is_file() and "restricted" not in p.parts]
-    check = scan(public, sensitive, stage)
-    check["identifiers_pseudonymised_on_load"] = data.pseudonymised_on_load
-    manifest["privacy_check"] = check
-    if check["status"] != "ok":
-        failed = True
-    manifest["steps"] = records
-    if failed:
-        return _fail(stage, out_root, month, stamp, manifest, test_mode)
-    _write_records(stage, month, manifest, test_mode, status="ok")
-    # the validated inputs served the run's notebooks; a published month keeps none
-    shutil.rmtree(stage / "restricted" / VALIDATED_DIR, ignore_errors=True)
-    final = out_root / month
-    if final.exists():
-        old = out_root / f".previous-{month}-{stamp}"
-        final.rename(old)
-        stage.rename(final)
-        shutil.rmtree(old)
-    else:
-        stage.rename(final)
-    return RunResult(ok=True, folder=final, manifest=manifest)
+        public = [p for p in stage.rglob("*") if p.is_file() and "restricted" not in p.parts]
+        check = scan(public, sensitive, stage)
+        check["identifiers_pseudonymised_on_load"] = data.pseudonymised_on_load
+        manifest["privacy_check"] = check
+        if check["status"] != "ok":
+            failed = True
+        manifest["steps"] = records
+        if failed:
+            return _fail(stage, out_root, month, stamp, manifest, test_mode)
+        _write_records(stage, month, manifest, test_mode, status="ok")
+        (stage / RUN_MARKER).unlink(missing_ok=True)
+        # the validated inputs served the run's notebooks; a published month keeps none
+        shutil.rmtree(stage / "restricted" / VALIDATED_DIR, ignore_errors=True)
+        final = out_root / month
+        if final.exists():
+            old = out_root / f".previous-{month}-{stamp}"
+            final.rename(old)
+            stage.rename(final)
+            shutil.rmtree(old)
+        else:
+            stage.rename(final)
+        return RunResult(ok=True, folder=final, manifest=manifest)
+    except Exception as exc:  # the runner itself failed: kept under failed/ with its manifest
+        manifest["runner_error"] = f"{type(exc).__name__}: {str(exc)[:2000]}"
+        manifest.setdefault("steps", [])
+        manifest.setdefault("plan", {"status": "failed", "error": manifest["runner_error"]})
+        if stage.exists():
+            return _fail(stage, out_root, month, stamp, manifest, test_mode)
+        raise
