@@ -8,6 +8,8 @@ import json
 import os
 import socket
 
+import pytest
+
 from analysis.report import runner
 from analysis.report.runner import RUN_MARKER, run_monthly, take_over_abandoned
 
@@ -84,3 +86,21 @@ def test_the_next_run_records_what_it_took_over(small_folder, tmp_path):
         "2026-10-20260101T000000-abandoned"
     ]
     assert not (result.folder / RUN_MARKER).exists()  # the published month names no process
+
+
+def test_run_from_outside_the_checkout_records_the_packages_commit(
+    small_folder, tmp_path, monkeypatch
+):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("an installed copy has no checkout to name")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    monkeypatch.chdir(tmp_path)  # not a git checkout
+    result = run(small_folder, tmp_path / "reports")
+    assert result.manifest["code"]["commit"] == head
