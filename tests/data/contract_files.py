@@ -136,9 +136,9 @@ def cli_options(fmt: str) -> list[str]:
 
 
 def csv_text(header: list[str], rows: list[list[str]]) -> str:
-    """Return a header and rows as CSV text (quoted by the csv module)."""
+    """Return a header and rows as CSV text (quoted by the csv module, CRLF line ends)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # so a field holding \r is quoted
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
