@@ -241,7 +241,9 @@ harm the probability of becoming high harm in the next 12 months.
 
 Trains on the cohort at D minus 24 months (outcomes up to D minus 12), evaluates on the
 cohort at D minus 12 months (outcomes up to D), and scores the cohort at D. Only charges
-dated before D are used. Writes OUT/metrics.json, OUT/performance.csv,
+dated before D are used. The data (up to the last charge's day) must cover the evaluation
+cohort's outcomes, to the day before D: a later D is refused unless --score-anyway, which
+marks every output as scored on incomplete outcomes. Writes OUT/metrics.json, OUT/performance.csv,
 OUT/coefficients.csv, OUT/fairness.csv, calibration, decision-curve and sensitivity tables
 and figures, OUT/committee_summary.md and OUT/run.json; the ranked list of pseudonymised
 people, evaluation predictions and rejected input rows go to OUT/restricted/ only.
@@ -365,6 +367,12 @@ def add_harm_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"tiny sampler, diagnostics not enforced, 100 bootstraps; stamps every output "
         f"'{BANNER}'",
     )
+    p.add_argument(
+        "--score-anyway",
+        action="store_true",
+        help="score a reference date whose evaluation outcomes run past the end of the data "
+        "(refused otherwise); every output is marked as scored on incomplete outcomes",
+    )
     p.set_defaults(func=cmd_harm)
 
 
@@ -379,7 +387,7 @@ def cmd_harm(args: argparse.Namespace) -> int:
     from analysis.harm.bayes import HARM_SAMPLER
     from analysis.harm.cohort import HighHarmRule
     from analysis.harm.index import CountingRule
-    from analysis.harm.pipeline import HarmConfig
+    from analysis.harm.pipeline import HarmConfig, data_end_of
     from analysis.inference import ConvergenceError
     from analysis.report.harm_run import (
         MeasureSettings,
@@ -437,6 +445,8 @@ def cmd_harm(args: argparse.Namespace) -> int:
             max_divergences=args.max_divergences,
         ),
         extra_measures=extra,
+        data_end=data_end_of(data.charges.accepted),
+        score_anyway=args.score_anyway,
     )
     audit = AuditSettings(min_group_size=args.min_group_size, n_boot=config.n_boot, seed=args.seed)
     try:

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cli import build_parser
+from analysis.cli import build_parser, main
 from analysis.data import LoadOptions
 from analysis.data.folder import DataFolder
 from analysis.data.truth import load_escalation_truth
 from analysis.fairness import AuditSettings
-from analysis.harm.pipeline import MODEL_NAMES, HarmConfig
+from analysis.harm.output import SCORED_ANYWAY
+from analysis.harm.pipeline import MODEL_NAMES, HarmConfig, outcome_coverage
 from analysis.report.harm_run import MeasureSettings, harm_measures, run_harm_escalation
 from analysis.testmode import BANNER as TEST_STAMP
 
@@ -80,6 +81,7 @@ def test_help(capsys):
     assert exc.value.code == 0
     text = capsys.readouterr().out
     assert "usage: analysis harm" in text and "--test-mode" in text and "--css-table" in text
+    assert "--score-anyway" in text
 
 
 def test_css_index_needs_a_table(sample_dir, tmp_path):
@@ -190,3 +192,61 @@ def test_official_tables_enter_the_sensitivity_table(sample_dir, tmp_path):
     meta = json.loads((out / "run.json").read_text())
     assert meta["measure"]["version"].startswith("cambridge_chi-sha256:")
     assert len(meta["official_tables"]["css_table"]["sha256"]) == 64
+
+
+def test_outcome_coverage_names_the_dates_the_data_miss():
+    config = HarmConfig(reference_date=pd.Timestamp("2026-10-01"), models=("logistic",))
+    assert outcome_coverage(config, pd.Timestamp("2026-09-30")) == ""
+    later = HarmConfig(reference_date=pd.Timestamp("2026-10-02"), models=("logistic",))
+    short = outcome_coverage(later, pd.Timestamp("2026-09-30"))
+    assert "outcome window (2025-10-02 to 2026-10-01)" in short and "(2026-09-30)" in short
+    assert "latest reference date the data cover is 2026-10-01" in short
+    assert "training cohort" not in short
+    far = HarmConfig(reference_date=pd.Timestamp("2028-06-01"), models=("logistic",))
+    assert "training cohort's, 2026-06-01 to 2027-05-31" in outcome_coverage(
+        far, pd.Timestamp("2026-09-30")
+    )
+
+
+HARM_PAST_THE_DATA = ["harm", "--reference-date", "2027-06-01", "--as-of", "2026-09-30",
+                      "--models", "logistic", "--n-boot", "20"]  # fmt: skip
+
+
+def test_harm_refuses_a_reference_date_whose_outcomes_the_data_miss(sample_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [*HARM_PAST_THE_DATA, "--data", str(sample_dir), "--out", str(out)]
+    assert main(argv) == 2
+    stdout, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert stdout == "" and len(lines) == 1 and "Traceback" not in err
+    msg = lines[0]
+    assert msg.startswith("analysis harm: error: reference date 2027-06-01: ")
+    assert (
+        "outcome window (2026-06-01 to 2027-05-31) runs past the end of the data (2026-09-30)"
+        in msg
+    )
+    assert "--score-anyway" in msg and "2026-10-01" in msg
+    assert not out.exists()
+
+
+def test_harm_scored_anyway_marks_every_output(sample_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [*HARM_PAST_THE_DATA, "--data", str(sample_dir), "--out", str(out), "--score-anyway"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith(SCORED_ANYWAY + "\n")
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["stamp"] == SCORED_ANYWAY and meta["test_mode"] is False
+    assert "(2026-06-01 to 2027-05-31)" in meta["scored_anyway"]
+    assert meta["scored_anyway"] in meta["notes"]
+    assert meta["evaluation_outcome_window_end"] == "2027-05-31"
+    for entry in json.loads((out / "metrics.json").read_text()).values():
+        assert entry["stamp"] == SCORED_ANYWAY
+    summary = (out / "committee_summary.md").read_text()
+    assert summary.startswith(f"**{SCORED_ANYWAY}**")
+    assert f"> **{meta['scored_anyway']}**" in summary
+    assert (out / "SCORED_ANYWAY.txt").exists() and not (out / "TEST_MODE.txt").exists()
+    for path in out.rglob("*"):
+        if path.suffix == ".csv":
+            assert pd.read_csv(path, nrows=1)["stamp"].iloc[0] == SCORED_ANYWAY, path
+        elif path.suffix in (".json", ".md", ".txt"):
+            assert SCORED_ANYWAY in path.read_text(), path

@@ -4,7 +4,9 @@ Outside ``OUT/restricted/`` only aggregates are written (metrics, coefficients, 
 bins, decision curves, sensitivity counts, fairness tables, figures, the run log). The
 ranked list for offender managers, the evaluation cohort's predictions and the rejected
 input rows name pseudonymised people and go to ``OUT/restricted/`` only; they never go
-into committee reports. In test mode every file carries :data:`analysis.testmode.BANNER`.
+into committee reports. In test mode every file carries :data:`analysis.testmode.BANNER`;
+a run scored anyway on incomplete outcomes (``HarmConfig.score_anyway``) carries
+:data:`SCORED_ANYWAY` the same way (:func:`run_stamp`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ METRIC_KEYS = (
     "k",
 )
 
+#: Stamp of a run scored although its outcome windows run past the end of the data.
+SCORED_ANYWAY = "SCORED ANYWAY - outcomes incomplete, not for use"
+
 RESTRICTED_README = """RESTRICTED: person-level data (pseudonymised identifiers).
 
 For offender managers only. Never copy these files into committee reports or any
@@ -55,6 +60,18 @@ def _clean(obj: object) -> object:
     if isinstance(obj, pd.Timestamp):
         return obj.date().isoformat()
     return obj
+
+
+def run_stamp(run: HarmRun) -> str:
+    """Return the stamp every output of ``run`` carries ('' for a complete, real run).
+
+    :data:`~analysis.testmode.BANNER` in test mode, :data:`SCORED_ANYWAY` when the run was
+    scored on incomplete outcomes, both joined by ``" | "`` when both hold.
+    """
+    parts = [BANNER] if run.config.test_mode else []
+    if run.scored_anyway:
+        parts.append(SCORED_ANYWAY)
+    return " | ".join(parts)
 
 
 def write_json(obj: object, path: Path) -> Path:
@@ -137,11 +154,14 @@ def write_run(
     out = Path(out)
     restricted = out / "restricted"
     restricted.mkdir(parents=True, exist_ok=True)
-    stamp = BANNER if run.config.test_mode else ""
+    stamp = run_stamp(run)
     files: dict[str, Path] = dict(written or {})
-    if stamp:
+    if run.config.test_mode:
         files["test_mode"] = out / "TEST_MODE.txt"
-        files["test_mode"].write_text(stamp + "\n")
+        files["test_mode"].write_text(BANNER + "\n")
+    if run.scored_anyway:
+        files["scored_anyway"] = out / "SCORED_ANYWAY.txt"
+        files["scored_anyway"].write_text(f"{SCORED_ANYWAY}\n\n{run.scored_anyway}\n")
     files["metrics"] = write_json(metrics_json(run, stamp), out / "metrics.json")
     files["performance"] = write_csv(performance_table(run), out / "performance.csv", stamp=stamp)
     logistic = run.models["logistic"]
@@ -206,9 +226,11 @@ def write_run(
         "command": "analysis harm",
         "stamp": stamp or None,
         "test_mode": cfg.test_mode,
+        "scored_anyway": run.scored_anyway or None,
         "reference_date": cfg.reference_date,
         "train_reference_date": cfg.train_date,
         "evaluation_reference_date": cfg.evaluation_date,
+        "evaluation_outcome_window_end": cfg.evaluation_window_end,
         "measure": {
             "name": cfg.measure.name,
             "index": cfg.measure.index.name,

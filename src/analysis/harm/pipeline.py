@@ -28,14 +28,14 @@ from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
 from analysis.harm.logistic import LogisticModel, main_factors
 from analysis.harm.metrics import decision_curve, evaluate, reliability_table, top_k
 from analysis.harm.model_base import EscalationModel
-from analysis.harm.person import months_before
+from analysis.harm.person import months_after, months_before
 from analysis.harm.sensitivity import index_sensitivity
 from analysis.harm.truth import compare_with_truth, truth_at
 from analysis.inference import SamplerSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MODEL_NAMES", "HarmConfig", "HarmRun", "run_harm"]
+__all__ = ["MODEL_NAMES", "HarmConfig", "HarmRun", "data_end_of", "outcome_coverage", "run_harm"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,14 @@ class HarmConfig:
     counting_sensitivity : bool
         Refit the logistic model with acquittals and NFA dropped, and with convictions only.
     data_end : pandas.Timestamp, optional
-        Last day covered by the data; default the day before ``D``.
+        Last day covered by the data; default the day before ``D`` (the monthly run cuts
+        its data off then). ``analysis harm`` passes the day of the last charge
+        (:func:`data_end_of`). The evaluation cohort's outcome window must end on or
+        before it: :func:`run_harm` refuses a ``D`` whose outcomes the data do not cover.
+    score_anyway : bool
+        Score a ``D`` whose outcome windows run past ``data_end`` all the same: the
+        evaluation cohort's outcomes are then incomplete (fewer people become high harm,
+        the metrics are off), which the run's notes and every output say.
     """
 
     reference_date: pd.Timestamp
@@ -90,6 +97,7 @@ class HarmConfig:
     extra_measures: tuple[HarmMeasure, ...] = ()
     counting_sensitivity: bool = True
     data_end: pd.Timestamp | None = None
+    score_anyway: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reference_date", pd.Timestamp(self.reference_date))
@@ -119,6 +127,11 @@ class HarmConfig:
         """Reference date of the evaluation cohort (``D`` minus one window)."""
         return months_before(self.reference_date, self.rule.window_months)
 
+    @property
+    def evaluation_window_end(self) -> pd.Timestamp:
+        """Last day of the evaluation cohort's outcome window (the day before ``D``)."""
+        return months_after(self.evaluation_date, self.rule.window_months) - pd.Timedelta(days=1)
+
 
 @dataclass
 class HarmRun:
@@ -140,6 +153,51 @@ class HarmRun:
     truth_tables: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: Why the run was scored anyway (``HarmConfig.score_anyway`` with outcome windows
+    #: running past the data's end); empty when its outcomes are complete.
+    scored_anyway: str = ""
+
+
+def data_end_of(charges: pd.DataFrame) -> pd.Timestamp | None:
+    """Return the day of the last charge (the end of the data as far as they show), or None."""
+    if charges.empty:
+        return None
+    last = pd.Timestamp(charges["charge_date"].max())
+    return None if pd.isna(last) else last.normalize()
+
+
+def outcome_coverage(config: HarmConfig, data_end: pd.Timestamp) -> str:
+    """Say how the evaluation cohort's outcome window runs past ``data_end`` ('' if not).
+
+    Parameters
+    ----------
+    config : HarmConfig
+        The run's definition.
+    data_end : pandas.Timestamp
+        Last day covered by the data.
+
+    Returns
+    -------
+    str
+        One sentence naming the dates, or an empty string when the data cover the window.
+    """
+    end, data_end = config.evaluation_window_end, pd.Timestamp(data_end)
+    if data_end >= end:
+        return ""
+    train_end = months_after(config.train_date, config.rule.window_months) - pd.Timedelta(days=1)
+    train = (
+        f" (so does the training cohort's, {config.train_date.date()} to {train_end.date()})"
+        if data_end < train_end
+        else ""
+    )
+    return (
+        f"reference date {config.reference_date.date()}: the evaluation cohort's "
+        f"{config.rule.window_months}-month outcome window ({config.evaluation_date.date()} "
+        f"to {end.date()}) runs past the end of the data ({data_end.date()}){train}, "
+        "so its outcomes, and the scored cohort's trailing harm, are incomplete; the "
+        "latest reference date the data cover is "
+        f"{(data_end + pd.Timedelta(days=1)).date()}"
+    )
 
 
 def unit_of(people: pd.DataFrame, lsoa_units: pd.Series | None) -> np.ndarray:
@@ -170,7 +228,7 @@ def _cohorts(
     config: HarmConfig,
     measure: HarmMeasure,
     codes: pd.DataFrame,
-    data_end: pd.Timestamp,
+    data_end: pd.Timestamp | None,
     *,
     score: bool = True,
 ) -> dict[str, Cohort]:
@@ -186,7 +244,7 @@ def _cohorts(
 
 
 def _counting_rows(
-    charges: pd.DataFrame, config: HarmConfig, codes: pd.DataFrame, data_end: pd.Timestamp
+    charges: pd.DataFrame, config: HarmConfig, codes: pd.DataFrame, data_end: pd.Timestamp | None
 ) -> pd.DataFrame:
     rows = []
     for rule in CountingRule:
@@ -256,6 +314,12 @@ def run_harm(
     Returns
     -------
     HarmRun
+
+    Raises
+    ------
+    ValueError
+        If the evaluation cohort's outcome window runs past the data's end (unless
+        ``config.score_anyway``), or the training cohort has too few positives.
     """
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -268,6 +332,17 @@ def run_harm(
         notes.append(f"{int(later.sum())} charges dated on or after {D.date()} were not used")
     charges = charges.loc[~later]
     data_end = pd.Timestamp(config.data_end) if config.data_end else D - pd.Timedelta(days=1)
+    short = outcome_coverage(config, data_end)
+    if short and not config.score_anyway:
+        raise ValueError(
+            f"{short}: give an earlier reference date, or score anyway (--score-anyway) "
+            "to have every output marked as scored on incomplete outcomes"
+        )
+    scored_anyway = f"SCORED ANYWAY: {short}" if short else ""
+    if short:
+        notes.append(scored_anyway)
+    # scored anyway, the cohorts take their incomplete outcome windows as they are
+    cohort_end = None if short else data_end
     if len(charges) and charges["charge_date"].max() < data_end - pd.Timedelta(days=31):
         notes.append(
             f"the last charge is dated {charges['charge_date'].max().date()}, more than a "
@@ -283,7 +358,7 @@ def run_harm(
             + ", ".join(f"{k}: {v}" for k, v in unweighted.items())
         )
 
-    cohorts = _cohorts(charges, config, measure, codes, data_end)
+    cohorts = _cohorts(charges, config, measure, codes, cohort_end)
     train, ev, sc = cohorts["train"], cohorts["evaluate"], cohorts["score"]
     if train.target.sum() < 10:
         raise ValueError(
@@ -342,7 +417,7 @@ def run_harm(
     measures = base + [m for m in config.extra_measures if m.name not in names]
     groups, pairs = index_sensitivity(charges, D, measures, config.rule)
     counting = (
-        _counting_rows(charges, config, codes, data_end)
+        _counting_rows(charges, config, codes, cohort_end)
         if config.counting_sensitivity
         else pd.DataFrame()
     )
@@ -385,6 +460,7 @@ def run_harm(
         truth_tables=pd.concat(truth_tables, ignore_index=True) if truth_tables else pd.DataFrame(),
         notes=notes,
         timings=timings,
+        scored_anyway=scored_anyway,
     )
     log.info("harm run finished in %.1f s", timings["total"])
     return run

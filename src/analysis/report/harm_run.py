@@ -21,11 +21,10 @@ from analysis.fairness import AuditSettings, audit_attributes, audit_models
 from analysis.fairness.plots import fairness_figure
 from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
 from analysis.harm.official import load_chi_code_table, load_css_table
-from analysis.harm.output import write_csv, write_run
+from analysis.harm.output import run_stamp, write_csv, write_run
 from analysis.harm.pipeline import HarmConfig, HarmRun, run_harm
 from analysis.report.disclosure import protect_fairness, protect_performance, protect_rows
 from analysis.report.harm_summary import committee_summary
-from analysis.testmode import BANNER
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,8 @@ def run_harm_escalation(
     Raises
     ------
     ValueError
-        If the folder has no charges.
+        If the folder has no charges, or the evaluation cohort's outcome window runs past
+        the data's end without ``config.score_anyway`` (nothing is written).
     analysis.inference.ConvergenceError
         If the Bayesian model did not converge (nothing is written).
     """
@@ -177,7 +177,7 @@ def run_harm_escalation(
     fairness = protect_fairness(audited)
     summary = data.charges.summary()
     reconciliation = {k: summary[k] for k in ("read", "accepted", "rejected", "reasons", "sha256")}
-    stamp = BANNER if config.test_mode else ""
+    stamp = run_stamp(run)
     out.mkdir(parents=True, exist_ok=True)
     written = {
         "committee": out / "committee_summary.md",
@@ -265,7 +265,8 @@ def protect_harm_tables(out: Path) -> None:
 def describe(outcome: HarmOutcome) -> list[str]:
     """The lines a user reads after a run (counts and metrics only, no person)."""
     r = outcome.reconciliation
-    lines = [BANNER] if outcome.run.config.test_mode else []
+    stamp = run_stamp(outcome.run)
+    lines = [stamp] if stamp else []
     lines.append(f"charges: read {r['read']} = accepted {r['accepted']} + rejected {r['rejected']}")
     for label, c in outcome.run.cohorts.items():
         pos = "" if c.target is None else f", {int(c.target.sum())} became high harm"

@@ -39,6 +39,7 @@ def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = 
     lines += [
         f"# Harm-escalation model: reference date {cfg.reference_date.date()}",
         "",
+        *([f"> **{run.scored_anyway}**", ""] if run.scored_anyway else []),
         f"Harm measure: {cfg.measure.index.label}, counting {cfg.measure.counting.value}. "
         f"High harm: {cfg.rule.describe()}.",
         "",
