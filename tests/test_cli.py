@@ -153,3 +153,94 @@ def test_model_specs_keep_several_parameters_of_one_model():
     assert model.spec.window == 26 and model.spec.likelihood == "negbin"
     with pytest.raises(ValueError, match="before any model"):
         split_model_specs("window=26,bayes")
+
+
+# ---------------------------------------------------------------- bad input: exit 2, one line
+
+
+def _crimes_file(tmp_path):
+    header = ["crime_ref", "recorded_date", "ho_offence_code", "knife_used", "injury"]
+    lines = [",".join([*header, "easting", "northing"]), "A1,2025-05-02,8N,Y,N,406900,286900"]
+    path = tmp_path / "crimes.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _one_line_error(capsys, *names):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    for name in names:
+        assert name in err, err
+    return err
+
+
+@pytest.mark.parametrize("delimiter", [";;", ""])
+def test_a_delimiter_must_be_one_character(tmp_path, capsys, delimiter):
+    args = ["validate", str(_crimes_file(tmp_path)), "--format", "crimes", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--delimiter", delimiter])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --delimiter: a delimiter must be one character" in err
+    assert "Traceback" not in err
+
+
+def test_a_tab_delimiter_can_be_written_as_backslash_t(tmp_path):
+    path = tmp_path / "crimes.tsv"
+    path.write_text(_crimes_file(tmp_path).read_text().replace(",", "\t"))
+    out = tmp_path / "out"
+    args = ["validate", str(path), "--format", "crimes", "--out", str(out), "--as-of", "2026-11-24"]
+    assert main([*args, "--delimiter", "\\t"]) == 0
+    assert json.loads((out / "summary.json").read_text())["accepted"] == 1
+
+
+def test_an_area_that_is_a_csv_is_named(tmp_path, capsys):
+    crimes = _crimes_file(tmp_path)
+    area = tmp_path / "area.csv"
+    area.write_text("a,b\n1,2\n")
+    args = ["validate", str(crimes), "--format", "crimes", "--out", str(tmp_path / "o")]
+    assert main([*args, "--area", str(area)]) == 2
+    _one_line_error(capsys, "area.csv", "not a polygon file")
+
+
+@pytest.mark.parametrize("command", ["validate", "data-quality"])
+def test_the_output_must_be_a_folder(tmp_path, capsys, sample_dir, command):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("not a folder\n")
+    if command == "validate":
+        args = ["validate", str(_crimes_file(tmp_path)), "--format", "crimes"]
+    else:
+        args = ["data-quality", "--data", str(sample_dir)]
+    assert main([*args, "--out", str(taken)]) == 2
+    _one_line_error(capsys, "taken.txt", "must be a folder")
+    assert main([*args, "--out", str(taken / "sub")]) == 2
+    _one_line_error(capsys, "taken.txt", "must be a folder")
+    assert taken.read_text() == "not a folder\n"
+
+
+def test_a_damaged_gzip_exits_2_without_a_traceback(tmp_path):
+    import gzip
+
+    packed = bytearray(gzip.compress(_crimes_file(tmp_path).read_bytes() * 50, mtime=0))
+    packed[20:40] = b"\xff" * 20
+    path = tmp_path / "crimes.csv.gz"
+    path.write_bytes(bytes(packed))
+    command = ["validate", str(path), "--format", "crimes", "--out", str(tmp_path / "out")]
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", *command],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "crimes.csv.gz" in run.stderr
+
+
+def test_swapped_event_coordinates_exit_2_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text("time,lon,lat\n2024-01-05,39.1,-84.5\n2024-01-06,39.2,-84.4\n")
+    args = ["validate", str(path), "--format", "events", "--out", str(tmp_path / "o")]
+    cols = ["--time-col", "time", "--lon-col", "lon", "--lat-col", "lat"]
+    assert main([*args, *cols]) == 2
+    _one_line_error(capsys, "events.csv", "swapped")
