@@ -184,10 +184,10 @@ def _split(
 ) -> tuple[list[str], list[list[str]], list[int], list[dict[str, object]], int]:
     """Split text into the header, well-formed records (and their rows), malformed ones, blanks.
 
-    Records over several lines are checked for a stray quote (:func:`_check_quotes`), and
-    the end of the file for a quote never closed (:func:`_check_end_of_file`).
+    Records over several lines are checked for a stray quote (:func:`_check_quotes`).
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    lines = _Lines(text)
     header: list[str] | None = None
     good: list[list[str]] = []
     good_rows: list[int] = []
@@ -204,7 +204,8 @@ def _split(
                     width = len(header)
                 continue
             if last_line > first_line:
-                _check_quotes(path, fields, width, delimiter, row, first_line, last_line)
+                where = (row, first_line, last_line)
+                _check_quotes(path, lines, fields, width, delimiter, where)
             if not fields or (len(fields) == 1 and fields[0].strip() == "" and width > 1):
                 blank += 1
             elif len(fields) != width:
@@ -221,7 +222,6 @@ def _split(
         raise LoadError(path, f"cannot be split into fields ({exc})") from exc
     if header is None:
         raise LoadError(path, "the file is empty (no header row)")
-    _check_end_of_file(path, text, delimiter, row, first_line, last_line)
     return header, good, good_rows, bad, blank
 
 
@@ -257,69 +257,89 @@ def _malformed(
     }
 
 
-def _swallows_a_record(value: str, width: int, delimiter: str, *, to_end: bool) -> bool:
+def _swallows_a_record(value: str, width: int, delimiter: str) -> bool:
     """Whether a field spanning lines holds a whole line that splits into ``width`` fields.
 
-    Lines after the first and (unless the field runs to the end of the file) before the
-    last are lines the field swallowed whole.
+    The lines between a field's first and last are lines it swallowed whole.
     """
     if width < 2:
         return False
-    lines = _LINE_BREAK.split(value)[1:]
-    inner = lines if to_end else lines[:-1]
+    inner = _LINE_BREAK.split(value)[1:-1]
     return any(
         len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in inner if line
     )
 
 
-def _unbalanced(path: Path, row: int, first_line: int, last_line: int, to_end: bool) -> LoadError:
-    where = "the end of the file" if to_end else f"line {last_line}"
-    return LoadError(
-        path,
-        f"unbalanced quote: the record at row {row} (line {first_line}) opens a quoted field "
-        f"that runs to {where}, merging the lines after it into one field; "
-        "close or remove the stray '\"'",
-    )
+class _Lines:
+    """The physical lines of a text, indexed on first use only.
+
+    Lines end as the csv reader counts them: at a line feed, a carriage return, or both.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+
+    def span(self, first: int, last: int) -> str:
+        """Return lines ``first`` to ``last`` (1-based, inclusive) with their line ends."""
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+        starts = self._starts
+        end = starts[last] if last < len(starts) else len(self.text)
+        return self.text[starts[first - 1] : end]
 
 
 def _check_quotes(
     path: Path,
+    lines: _Lines,
     fields: list[str],
     width: int,
     delimiter: str,
-    row: int,
-    first_line: int,
-    last_line: int,
+    where: tuple[int, int, int],
 ) -> None:
-    """Raise if a record spanning several lines looks like the work of a stray quote.
+    """Raise if a record spanning several lines is the work of a stray quote.
 
-    A quoted field may hold line breaks; but a record over several lines with the wrong
-    number of fields, or a field that swallowed a line splitting into a whole record, is
-    a quote opened and never closed where it should have been.
+    A quoted field may hold line breaks; but a record over several lines is a quote opened
+    where it should not be when its quoting breaks the strict rules (a closing quote followed
+    by text, or no closing quote before the end of the file), when it has the wrong number
+    of fields, or when a field swallowed a line that splits into a whole record.
+
+    Parameters
+    ----------
+    path : Path
+        The file, for the message.
+    lines : _Lines
+        The file's lines.
+    fields : list of str
+        The record's fields.
+    width : int
+        Number of columns of the header.
+    delimiter : str
+        Field delimiter.
+    where : tuple of int
+        Row number, first and last line of the record.
     """
-    if width > 1 and len(fields) != width:
-        raise _unbalanced(path, row, first_line, last_line, to_end=False)
-    for value in fields:
-        if _swallows_a_record(value, width, delimiter, to_end=False):
-            raise _unbalanced(path, row, first_line, last_line, to_end=False)
-
-
-def _check_end_of_file(
-    path: Path, text: str, delimiter: str, row: int, first_line: int, last_line: int
-) -> None:
-    """Raise if the file ends inside a quoted field that spans lines (a quote never closed).
-
-    Only a last record over several lines can hide such a quote, so only then is the file
-    split again, strictly.
-    """
-    if last_line == first_line:
-        return
+    row, first_line, last_line = where
+    problem = None
     try:
-        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+        chunk = lines.span(first_line, last_line)
+        for _ in csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True):
             pass
     except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            raise _unbalanced(path, row, first_line, last_line, to_end=True) from None
+        problem = "end" if "unexpected end of data" in str(exc) else "strict"
+    if problem is None and width > 1 and len(fields) != width:
+        problem = "count"
+    if problem is None and any(_swallows_a_record(v, width, delimiter) for v in fields):
+        problem = "swallowed"
+    if problem is None:
+        return
+    end = "the end of the file" if problem == "end" else f"line {last_line}"
+    raise LoadError(
+        path,
+        f"unbalanced quote: the record at row {row} (line {first_line}) opens a quoted field "
+        f"that runs to {end}, merging the lines after it into one field; "
+        "close or remove the stray '\"'",
+    )
 
 
 def read_table(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
