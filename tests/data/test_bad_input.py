@@ -95,6 +95,13 @@ def test_a_stray_quote_merging_two_records_into_one_of_the_right_width_is_refuse
         read_table(path)
 
 
+def test_a_stray_quote_closed_by_a_quote_inside_a_later_field_is_refused(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('x,y,z\n1,2,3\n"a,b,c\n5\'10",4,5\n6,7,8\n')
+    with pytest.raises(LoadError, match=r"unbalanced quote: the record at row 3 \(line 3\)"):
+        read_table(path)
+
+
 def test_a_stray_quote_in_the_last_field_swallowing_the_last_line_is_refused(tmp_path):
     lines = csv_text(HEADERS["events"], good_rows("events", 5)).splitlines()
     lines[4] = lines[4][: -len("ok")] + '"ok'

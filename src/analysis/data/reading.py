@@ -257,16 +257,16 @@ def _malformed(
     }
 
 
-def _swallows_a_record(value: str, width: int, delimiter: str) -> bool:
-    """Whether a field spanning lines holds a whole line that splits into ``width`` fields.
+def _swallows_a_record(chunk: str, width: int, delimiter: str) -> bool:
+    """Whether a line after the first of a record's text splits alone into ``width`` fields.
 
-    The lines between a field's first and last are lines it swallowed whole.
+    Such a line reads as a record of its own, swallowed by a quote opened before it.
     """
     if width < 2:
         return False
-    inner = _LINE_BREAK.split(value)[1:-1]
+    later = _LINE_BREAK.split(chunk)[1:]
     return any(
-        len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in inner if line
+        len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in later if line
     )
 
 
@@ -302,7 +302,7 @@ def _check_quotes(
     A quoted field may hold line breaks; but a record over several lines is a quote opened
     where it should not be when its quoting breaks the strict rules (a closing quote followed
     by text, or no closing quote before the end of the file), when it has the wrong number
-    of fields, or when a field swallowed a line that splits into a whole record.
+    of fields, or when a line after its first splits alone into a whole record.
 
     Parameters
     ----------
@@ -329,7 +329,7 @@ def _check_quotes(
         problem = "end" if "unexpected end of data" in str(exc) else "strict"
     if problem is None and width > 1 and len(fields) != width:
         problem = "count"
-    if problem is None and any(_swallows_a_record(v, width, delimiter) for v in fields):
+    if problem is None and _swallows_a_record(chunk, width, delimiter):
         problem = "swallowed"
     if problem is None:
         return
