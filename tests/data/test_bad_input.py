@@ -111,6 +111,15 @@ def test_a_stray_quote_in_the_last_field_swallowing_the_last_line_is_refused(tmp
         load(path, "events", options("events"))
 
 
+def test_a_stray_quote_in_the_header_is_refused(tmp_path):
+    lines = csv_text(HEADERS["events"], good_rows("events", 3)).splitlines()
+    lines[0] = lines[0].replace(",note", ',"note')  # every record would join the last name
+    path = tmp_path / "q.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(LoadError, match=r"q\.csv: unbalanced quote: the header \(line 1\)"):
+        load(path, "events", options("events"))
+
+
 def test_quoted_line_breaks_in_a_text_field_are_kept(tmp_path):
     rows = good_rows("crimes", 5)
     rows[2][5] = "Assault\non the stairs,\nsecond floor"

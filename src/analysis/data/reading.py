@@ -200,6 +200,13 @@ def _split(
             first_line, last_line = last_line + 1, reader.line_num
             if header is None:
                 if any(f.strip() for f in fields):
+                    if last_line > first_line:
+                        raise LoadError(
+                            path,
+                            f"unbalanced quote: the header (line {first_line}) opens a quoted "
+                            f"column name that runs to line {last_line}; close or remove the "
+                            "stray '\"'",
+                        )
                     header = _header(path, fields, delimiter)
                     width = len(header)
                 continue
