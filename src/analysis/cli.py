@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis import __version__
 from analysis.data import FORMATS, DuplicatePolicy, LoadError, LoadOptions, load
@@ -17,6 +18,9 @@ from analysis.data.reading import check_delimiter
 from analysis.harm.constants import MODEL_NAMES
 from analysis.harm.index import CountingRule
 from analysis.testmode import BANNER
+
+if TYPE_CHECKING:
+    from analysis.data.folder import DataFolder
 
 
 def one_character(value: str) -> str:
@@ -145,15 +149,43 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
+IDENTIFIERS_HELP = (
+    "the charges' person identifiers are pseudonyms already (made by the force): run "
+    "without a pseudonym key; recorded in every output. Without it, a folder with charges "
+    "needs ANALYSIS_PSEUDONYM_KEY (the synthetic sample excepted)"
+)
+
+
+def add_identifiers_option(p: argparse.ArgumentParser) -> None:
+    """The statement that lets a run read person identifiers without the key."""
+    p.add_argument(
+        "--identifiers-already-pseudonymised", action="store_true", help=IDENTIFIERS_HELP
+    )
+
+
+def require_key(folder: DataFolder, args: argparse.Namespace) -> str:
+    """Refuse to read person identifiers with no key and no statement; say what was done."""
+    from analysis.data.identifiers import identifier_state
+
+    state = identifier_state(
+        reads_people=folder.has("charges"),
+        key=key_from_env(),
+        already_pseudonymised=args.identifiers_already_pseudonymised,
+        synthetic=folder.has("synthetic"),
+    )
+    return state.value
+
+
 def cmd_data_quality(args: argparse.Namespace) -> int:
     """Validate a data folder's crimes and charges and write an aggregate data-quality summary."""
     from analysis.data.folder import DataFolder
     from analysis.data.quality import data_quality
 
-    data = DataFolder.locate(args.data).load(
-        LoadOptions(as_of=args.as_of, pseudonym_key=key_from_env())
-    )
+    folder = DataFolder.locate(args.data)
+    identifiers = require_key(folder, args)
+    data = folder.load(LoadOptions(as_of=args.as_of, pseudonym_key=key_from_env()))
     report = data_quality(data, args.out)
+    print(f"person identifiers: {identifiers}")
     print(json.dumps(report["files"], indent=2))
     print(f"wrote {args.out}")
     return 0
@@ -215,6 +247,7 @@ def cmd_monthly(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         offence_groups=args.offence_groups,
         offence_codes=args.offence_codes,
+        identifiers_already_pseudonymised=args.identifiers_already_pseudonymised,
     )
     if result.ok:
         print(f"report published: {result.folder / 'index.html'}")
@@ -373,6 +406,7 @@ def add_harm_parser(subparsers: argparse._SubParsersAction) -> None:
         help="score a reference date whose evaluation outcomes run past the end of the data "
         "(refused otherwise); every output is marked as scored on incomplete outcomes",
     )
+    add_identifiers_option(p)
     p.set_defaults(func=cmd_harm)
 
 
@@ -404,6 +438,7 @@ def cmd_harm(args: argparse.Namespace) -> int:
         lsoa_units=args.units,
         truth=args.truth,
     )
+    identifiers = require_key(folder, args)
     options = LoadOptions(as_of=args.as_of, pseudonym_key=key_from_env())
     data = folder.load(options, contracts=("charges",))
     if args.no_truth:
@@ -455,6 +490,7 @@ def cmd_harm(args: argparse.Namespace) -> int:
         print(f"analysis harm: error: {exc} (nothing was written)", file=sys.stderr)
         return 3
     print("\n".join(describe(outcome)))
+    print(f"person identifiers: {identifiers}")
     return 0
 
 
@@ -514,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=Path("data/sample"), help="data folder")
     p.add_argument("--out", type=Path, default=Path("reports/data-quality"), help="output folder")
     p.add_argument("--as-of", type=date.fromisoformat, help="reject dates after this day")
+    add_identifiers_option(p)
     p.set_defaults(func=cmd_data_quality)
 
     from analysis.forecast.registry import DEFAULT_MODELS
@@ -593,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="small, fast settings; every output bannered TEST MODE - not for use",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_identifiers_option(p)
     p.set_defaults(func=cmd_monthly)
 
     add_harm_parser(sub)
