@@ -155,7 +155,8 @@ def run_facts(plan: MonthlyPlan, artefacts: str | Path) -> RunFacts:
 def decision_sought(plan: MonthlyPlan, facts: RunFacts) -> Markdown:
     """The front page: what the committee is asked to decide, and the scale of use."""
     review = review_date(plan)
-    phase = force_value(plan, "phase")
+    given = (plan.data.get("deployment") or {}).get("phase")
+    phase = f"phase: {given}" if given else f"phase {PLACEHOLDER}"
     lines = []
     if plan.data.get("synthetic"):
         lines.append(
