@@ -14,6 +14,9 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.register_profile(
+    "heavy", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # on demand: HYPOTHESIS_PROFILE=heavy pytest tests/data/test_fuzz_contracts.py
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
