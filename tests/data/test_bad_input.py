@@ -244,3 +244,33 @@ def test_good_rows_still_load(tmp_path):
         rows = [good_row(fmt, i) for i in range(4)]
         result = load(write(tmp_path / f"{fmt}.csv", HEADERS[fmt], rows), fmt, options(fmt))
         assert len(result.accepted) == 4 and result.rejected.empty, fmt
+
+
+# ------------------------------------------------------------------ the codes are documented
+
+
+def _reason_codes() -> set[str]:
+    """Every reason code the data layer can give (constants passed where reasons go)."""
+    import ast
+    from pathlib import Path
+
+    import analysis.data
+
+    codes = set()
+    for path in Path(analysis.data.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            at = {"flag": 1, "_malformed": 3, "check_vocabulary": 4}.get(name)
+            if at is not None and len(node.args) > at and isinstance(node.args[at], ast.Constant):
+                codes.add(node.args[at].value)
+    return codes
+
+
+def test_every_reason_code_is_in_the_data_dictionary(root):
+    codes = _reason_codes()
+    assert {"date_out_of_range", "field_too_long", "wrong_field_count", "missing_value"} <= codes
+    table = (root / "docs" / "data-dictionary.md").read_text().split("## Reason codes")[1]
+    table = table.split("\n## ")[0]
+    assert sorted(c for c in codes if f"`{c}`" not in table) == []
