@@ -274,3 +274,26 @@ def test_every_reason_code_is_in_the_data_dictionary(root):
     table = (root / "docs" / "data-dictionary.md").read_text().split("## Reason codes")[1]
     table = table.split("\n## ")[0]
     assert sorted(c for c in codes if f"`{c}`" not in table) == []
+
+
+# ------------------------------------------------------------------ the files beside the contracts
+
+DAMAGED_FOLDER_FILES = {
+    "lsoa.geojson": b'{"type": "FeatureCollection", "features": [',
+    "study_area.geojson": b"not json at all",
+    "lsoa_to_lom_unit.csv": b'lsoa21cd,lom_unit\nE1,"a\nE2,b\n',
+    "offence_codes.csv": b"\xff\xfe garbage",
+    "truth/escalation.csv.gz": corrupt_gzip(b"reference_date,person_id\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGED_FOLDER_FILES))
+def test_a_damaged_file_beside_the_contracts_is_named(tmp_path, name):
+    from analysis.data.folder import DataFolder
+
+    write(tmp_path / "crimes.csv", HEADERS["crimes"], good_rows("crimes", 2))
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_bytes(DAMAGED_FOLDER_FILES[name])
+    with pytest.raises(LoadError) as exc:
+        DataFolder.locate(tmp_path).load(options("crimes"))
+    assert str(exc.value).startswith(f"{tmp_path / name}: ") and "\n" not in str(exc.value)

@@ -167,6 +167,30 @@ def check_coordinates(
     return x.to_numpy(dtype=float), y.to_numpy(dtype=float)
 
 
+def read_geo(path: str | Path) -> gpd.GeoDataFrame:
+    """Read a geographic file (GeoJSON, GeoPackage, shapefile), naming it if it cannot be.
+
+    Raises
+    ------
+    LoadError
+        If the file cannot be read or holds no geometry (a CSV, say).
+    """
+    path = Path(path)
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:
+        raise LoadError(
+            path, f"cannot be read as a polygon file ({' '.join(str(exc).split())})"
+        ) from exc
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise LoadError(
+            path,
+            "not a polygon file (it holds no geometry): give the study area as GeoJSON, "
+            "GeoPackage or a shapefile",
+        )
+    return frame
+
+
 def load_area(path: str | Path, crs: str | pyproj.CRS) -> BaseGeometry:
     """Read a study-area polygon file and return its union in ``crs``.
 
@@ -176,16 +200,7 @@ def load_area(path: str | Path, crs: str | pyproj.CRS) -> BaseGeometry:
         If the file cannot be read, holds no polygon, or has no CRS.
     """
     path = Path(path)
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:
-        raise LoadError(path, f"cannot be read as a polygon file ({exc})") from exc
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise LoadError(
-            path,
-            "not a polygon file (it holds no geometry): give the study area as GeoJSON, "
-            "GeoPackage or a shapefile",
-        )
+    frame = read_geo(path)
     if frame.empty:
         raise LoadError(path, "holds no features")
     if frame.crs is None:

@@ -48,6 +48,7 @@ import pandas as pd
 import yaml
 
 from analysis.data.census import load_ts021
+from analysis.data.coordinates import read_geo
 from analysis.data.errors import LoadError
 from analysis.data.loaders import load_charges, load_crimes
 from analysis.data.offences import (
@@ -57,7 +58,7 @@ from analysis.data.offences import (
     packaged_table,
 )
 from analysis.data.options import LoadOptions
-from analysis.data.reading import file_sha256, read_table
+from analysis.data.reading import file_sha256, read_csv_table, read_table
 from analysis.data.result import LoadResult
 from analysis.data.truth import load_escalation_truth
 
@@ -236,10 +237,10 @@ class DataFolder:
             charges = load_charges(self.paths["charges"], options)
         study_area = None
         if self.has("study_area"):
-            study_area = gpd.read_file(self.paths["study_area"]).to_crs("EPSG:27700").geometry
+            study_area = read_geo(self.paths["study_area"]).to_crs("EPSG:27700").geometry
         lsoa = None
         if self.has("lsoa"):
-            lsoa = gpd.read_file(self.paths["lsoa"]).to_crs("EPSG:27700")
+            lsoa = read_geo(self.paths["lsoa"]).to_crs("EPSG:27700")
         return FolderData(
             folder=self,
             options=options,
@@ -276,7 +277,7 @@ class DataFolder:
         path = self.paths["lsoa_units"]
         if path is None:
             return None
-        table = pd.read_csv(path, dtype=str)
+        table = read_csv_table(path, dtype=str)
         missing = [c for c in UNIT_COLUMNS if c not in table.columns]
         if missing:
             raise LoadError(path, f"LSOA-to-unit table lacks columns {missing}")

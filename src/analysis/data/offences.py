@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from analysis.data.errors import LoadError
+from analysis.data.reading import read_csv_table
 
 CODE_COLUMNS = ("code", "description", "family", "knife_selected", "violent")
 
@@ -46,7 +47,7 @@ def load_offence_codes(path: str | Path | None = None) -> pd.DataFrame:
         If the table lacks columns or repeats a code.
     """
     path = Path(path) if path else packaged_table("offence_codes.csv")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_csv_table(path, dtype=str, keep_default_na=False)
     missing = [c for c in CODE_COLUMNS if c not in table.columns]
     if missing:
         raise LoadError(path, f"offence code table lacks columns {missing}")

@@ -117,6 +117,42 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
+def read_csv_table(path: str | Path, **read_csv: object) -> pd.DataFrame:
+    """Read a small reference table with pandas, naming the file if it cannot be read.
+
+    For the tables beside the contracts (offence codes, LSOA-to-unit, truth), which are
+    read whole, not record by record.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file (optionally gzip).
+    **read_csv
+        Passed on to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    LoadError
+        If the file is missing, damaged, not UTF-8, or cannot be split into fields.
+    """
+    try:
+        return pd.read_csv(path, **read_csv)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        OSError,
+        EOFError,
+        zlib.error,
+    ) as exc:
+        problem = " ".join(str(exc).split())
+        raise LoadError(path, f"cannot be read as a CSV table ({problem})") from exc
+
+
 #: Columns of :attr:`RawTable.malformed`.
 MALFORMED_COLUMNS = ("row", "n_fields", "raw", "reason", "detail", "fields")
 

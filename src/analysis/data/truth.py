@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data.errors import LoadError
+from analysis.data.reading import read_csv_table
 
 TRUTH_COLUMNS = (
     "reference_date",
@@ -29,9 +30,9 @@ def load_escalation_truth(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     LoadError
-        If a column is missing.
+        If the file cannot be read or a column is missing.
     """
-    truth = pd.read_csv(path, dtype={"person_id": str, "reference_date": str})
+    truth = read_csv_table(path, dtype={"person_id": str, "reference_date": str})
     missing = [c for c in TRUTH_COLUMNS if c not in truth.columns]
     if missing:
         raise LoadError(path, f"escalation truth lacks columns {missing}")
