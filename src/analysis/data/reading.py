@@ -10,7 +10,6 @@ import csv
 import gzip
 import hashlib
 import io
-import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data.errors import LoadError
+from analysis.data.quotes import Lines, check_quotes
 
 #: Name of the column holding each record's row number in the file (header = row 1).
 ROW = "_row"
@@ -36,8 +36,6 @@ _KEPT_CHARS = 200
 
 #: Characters that cannot be a delimiter (the quote character and line breaks).
 _NOT_DELIMITERS = {'"', "\n", "\r"}
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -220,10 +218,11 @@ def _split(
 ) -> tuple[list[str], list[list[str]], list[int], list[dict[str, object]], int]:
     """Split text into the header, well-formed records (and their rows), malformed ones, blanks.
 
-    Records over several lines are checked for a stray quote (:func:`_check_quotes`).
+    Records over several lines are checked for a stray quote
+    (:func:`~analysis.data.quotes.check_quotes`).
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    lines = _Lines(text)
+    lines = Lines(text)
     header: list[str] | None = None
     good: list[list[str]] = []
     good_rows: list[int] = []
@@ -248,7 +247,7 @@ def _split(
                 continue
             if last_line > first_line:
                 where = (row, first_line, last_line)
-                _check_quotes(path, lines, fields, width, delimiter, where)
+                check_quotes(path, lines, fields, width, delimiter, where)
             if not fields or (len(fields) == 1 and fields[0].strip() == "" and width > 1):
                 blank += 1
             elif len(fields) != width:
@@ -298,91 +297,6 @@ def _malformed(
         "detail": detail,
         "fields": fields,
     }
-
-
-def _swallows_a_record(chunk: str, width: int, delimiter: str) -> bool:
-    """Whether a line after the first of a record's text splits alone into ``width`` fields.
-
-    Such a line reads as a record of its own, swallowed by a quote opened before it.
-    """
-    if width < 2:
-        return False
-    later = _LINE_BREAK.split(chunk)[1:]
-    return any(
-        len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in later if line
-    )
-
-
-class _Lines:
-    """The physical lines of a text, indexed on first use only.
-
-    Lines end as the csv reader counts them: at a line feed, a carriage return, or both.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._starts: list[int] | None = None
-
-    def span(self, first: int, last: int) -> str:
-        """Return lines ``first`` to ``last`` (1-based, inclusive) with their line ends."""
-        if self._starts is None:
-            self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
-        starts = self._starts
-        end = starts[last] if last < len(starts) else len(self.text)
-        return self.text[starts[first - 1] : end]
-
-
-def _check_quotes(
-    path: Path,
-    lines: _Lines,
-    fields: list[str],
-    width: int,
-    delimiter: str,
-    where: tuple[int, int, int],
-) -> None:
-    """Raise if a record spanning several lines is the work of a stray quote.
-
-    A quoted field may hold line breaks; but a record over several lines is a quote opened
-    where it should not be when its quoting breaks the strict rules (a closing quote followed
-    by text, or no closing quote before the end of the file), when it has the wrong number
-    of fields, or when a line after its first splits alone into a whole record.
-
-    Parameters
-    ----------
-    path : Path
-        The file, for the message.
-    lines : _Lines
-        The file's lines.
-    fields : list of str
-        The record's fields.
-    width : int
-        Number of columns of the header.
-    delimiter : str
-        Field delimiter.
-    where : tuple of int
-        Row number, first and last line of the record.
-    """
-    row, first_line, last_line = where
-    problem = None
-    try:
-        chunk = lines.span(first_line, last_line)
-        for _ in csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True):
-            pass
-    except csv.Error as exc:
-        problem = "end" if "unexpected end of data" in str(exc) else "strict"
-    if problem is None and width > 1 and len(fields) != width:
-        problem = "count"
-    if problem is None and _swallows_a_record(chunk, width, delimiter):
-        problem = "swallowed"
-    if problem is None:
-        return
-    end = "the end of the file" if problem == "end" else f"line {last_line}"
-    raise LoadError(
-        path,
-        f"unbalanced quote: the record at row {row} (line {first_line}) opens a quoted field "
-        f"that runs to {end}, merging the lines after it into one field; "
-        "close or remove the stray '\"'",
-    )
 
 
 def read_table(path: str | Path, *, delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
