@@ -14,6 +14,12 @@ from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
 
 from analysis.report.disclosure import FAIRNESS_COUNTS, MIN_PEOPLE, SUPPRESSED
+from analysis.report.forecast_page import (
+    DEPRIVATION_FORMATS,
+    ETHNICITY_FORMATS,
+    ETHNICITY_HEADINGS,
+    deprivation_headings,
+)
 from analysis.report.plan import MonthlyPlan
 from analysis.report.tables import definitions, styled
 from analysis.report.views import leaderboards
@@ -366,18 +372,8 @@ def disparities(artefacts: str | Path) -> None:
                 t,
                 f"{label.capitalize()}: where the forecast points, by national IMD 2019 "
                 "quintile of the area (1 = most deprived fifth of England)",
-                labels={
-                    t.columns[0]: "IMD quintile",
-                    "units": "Cells",
-                    "area_km2": "Area (km²)",
-                    "share_of_expected_offences": "Share of expected offences",
-                    "share_of_top5pct_units": "Share of the top 5% of cells",
-                    "expected_per_km2": "Expected offences per km²",
-                },
-                formats={
-                    "share_of_expected_offences": "{:.1%}",
-                    "share_of_top5pct_units": "{:.1%}",
-                },
+                labels=deprivation_headings(t.columns[0], "4 weeks"),
+                formats=DEPRIVATION_FORMATS,
             )
         )
         eth = artefacts / f"ethnicity_{group}.csv"
@@ -389,17 +385,8 @@ def disparities(artefacts: str | Path) -> None:
                     f"{label.capitalize()}: expected offences where each ethnic group lives "
                     "(Census 2021 TS021), per 1,000 residents, and the share of the group "
                     "living in the forecast's top 5% of cells",
-                    labels={
-                        "group": "Ethnic group (Census 2021)",
-                        "residents": "Residents",
-                        "expected_per_1000_residents": "Expected offences per 1,000 residents",
-                        "ratio_to_all": "Against all residents",
-                        "share_in_top5pct_units": "Share living in the top 5% of cells",
-                    },
-                    formats={
-                        "ratio_to_all": "{:.2f}×",
-                        "share_in_top5pct_units": "{:.1%}",
-                    },
+                    labels=ETHNICITY_HEADINGS,
+                    formats=ETHNICITY_FORMATS,
                 )
             )
         else:

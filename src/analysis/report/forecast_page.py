@@ -596,28 +596,45 @@ def top_units(page: ForecastPage) -> Section:
     return Section([table, Markdown(_cell_id_note(page) + "\n\n" + _sliver_note(page))])
 
 
-def deprivation_table(profile: pd.DataFrame | Markdown, page: ForecastPage) -> Styler | Markdown:
-    """The deprivation profile (:func:`analysis.fairness.areas.deprivation_profile`) as a table."""
-    if not isinstance(profile, pd.DataFrame):
-        return profile
-    labels = {
-        profile.index.name: "IMD 2019 quintile (1 = most deprived)",
+#: Number formats of the deprivation profile's columns (this page and the committee's).
+DEPRIVATION_FORMATS = {
+    "share_of_expected_offences": "{:.1%}".format,
+    "share_of_top5pct_units": "{:.1%}".format,
+    "area_km2": "{:.1f}".format,
+}
+#: Headings of the ethnic-composition profile (:func:`analysis.fairness.areas.ethnicity_profile`).
+ETHNICITY_HEADINGS = {
+    "group": "Ethnic group (Census 2021)",
+    "residents": "Residents",
+    "expected_per_1000_residents": "Expected offences per 1,000 residents",
+    "ratio_to_all": "Against all residents",
+    "share_in_top5pct_units": "Share living in the top 5% of cells",
+}
+#: Number formats of the ethnic-composition profile.
+ETHNICITY_FORMATS = {"ratio_to_all": "{:.2f}×".format, "share_in_top5pct_units": "{:.1%}".format}
+
+
+def deprivation_headings(quintile_column: str, period: str) -> dict[str, str]:
+    """Headings of the deprivation profile (:func:`analysis.fairness.areas.deprivation_profile`)."""
+    return {
+        quintile_column: "IMD 2019 quintile (1 = most deprived)",
         "units": "Cells",
         "area_km2": "Area (km²)",
         "share_of_expected_offences": "Share of expected offences",
         "share_of_top5pct_units": "Share of the top 5% of cells (by expected count)",
-        "expected_per_km2": f"Expected offences per km², {page.period}",
+        "expected_per_km2": f"Expected offences per km², {period}",
     }
-    pct = "{:.1%}".format
+
+
+def deprivation_table(profile: pd.DataFrame | Markdown, page: ForecastPage) -> Styler | Markdown:
+    """The deprivation profile (:func:`analysis.fairness.areas.deprivation_profile`) as a table."""
+    if not isinstance(profile, pd.DataFrame):
+        return profile
     return styled(
         profile,
         f"Expected {_lower(page.label)} by the deprivation of the cells' areas, {page.window}",
-        labels=labels,
-        formats={
-            "share_of_expected_offences": pct,
-            "share_of_top5pct_units": pct,
-            "area_km2": "{:.1f}".format,
-        },
+        labels=deprivation_headings(profile.index.name, page.period),
+        formats=DEPRIVATION_FORMATS,
     )
 
 
@@ -629,14 +646,8 @@ def ethnicity_table(profile: pd.DataFrame | Markdown, page: ForecastPage) -> Sty
         profile,
         f"Expected {_lower(page.label)} where each ethnic group lives (Census 2021 TS021), "
         f"{page.window}",
-        labels={
-            "group": "Ethnic group (Census 2021)",
-            "residents": "Residents",
-            "expected_per_1000_residents": "Expected offences per 1,000 residents",
-            "ratio_to_all": "Against all residents",
-            "share_in_top5pct_units": "Share living in the top 5% of cells",
-        },
-        formats={"ratio_to_all": "{:.2f}×".format, "share_in_top5pct_units": "{:.1%}".format},
+        labels=ETHNICITY_HEADINGS,
+        formats=ETHNICITY_FORMATS,
     )
 
 
