@@ -49,7 +49,9 @@ def test_group_metrics_against_hand_counts():
     flagged = np.array([1, 1, 1, 0, 1] + [0] * 7 + [0] * 12, dtype=bool)
     p = np.where(flagged, 0.8, 0.2)
     groups = pd.DataFrame({"g": ["g1"] * 12 + ["g2"] * 12})
-    t = fairness_table(y, p, flagged, groups, model="m", settings=AuditSettings(n_boot=200))
+    # hand counts on small groups: the events rule is relaxed here (tested below)
+    settings = AuditSettings(n_boot=200, min_events=1)
+    t = fairness_table(y, p, flagged, groups, model="m", settings=settings)
     g1 = t.set_index("group").loc["g1"]
     assert g1["n"] == 12 and g1["positives"] == 4 and not g1["suppressed"]
     assert g1["share_flagged"] == pytest.approx(4 / 12)
@@ -69,13 +71,35 @@ def test_groups_under_ten_are_suppressed_and_say_so():
     p = np.linspace(0.1, 0.9, 20)
     flagged = p > 0.5
     groups = pd.DataFrame({"ethnic_group": ["A"] * 9 + ["B"] * 10 + ["C"]})
-    t = fairness_table(y, p, flagged, groups, model="m", settings=AuditSettings(n_boot=50))
+    settings = AuditSettings(n_boot=50, min_events=1)
+    t = fairness_table(y, p, flagged, groups, model="m", settings=settings)
     by = t.set_index("group")
     for g in ("A", "C"):
         assert bool(by.loc[g, "suppressed"]) and "fewer than 10" in by.loc[g, "note"]
         values = by.loc[g, ["n", "positives", "share_flagged", "tpr", "fpr", "auc", "auc_low"]]
         assert values.isna().all()
     assert not bool(by.loc["B", "suppressed"]) and by.loc["B", "n"] == 10
+
+
+def test_groups_with_fewer_than_ten_events_or_non_events_are_suppressed():
+    rng = np.random.default_rng(1)
+    # A: 25 people, 2 escalations; B: 25 people, 23 escalations; C: 60 people, 20 and 40
+    y = np.array([1] * 2 + [0] * 23 + [1] * 23 + [0] * 2 + [1] * 20 + [0] * 40)
+    groups = pd.DataFrame({"g": ["A"] * 25 + ["B"] * 25 + ["C"] * 60})
+    p = rng.uniform(size=len(y))
+    flagged = p > 0.7
+    t = fairness_table(y, p, flagged, groups, model="m", settings=AuditSettings(n_boot=50))
+    by = t.set_index("group")
+    assert bool(by.loc["A", "suppressed"]) and by.loc["A", "note"] == (
+        "fewer than 10 escalations: suppressed"
+    )
+    assert bool(by.loc["B", "suppressed"]) and by.loc["B", "note"] == (
+        "fewer than 10 non-escalations: suppressed"
+    )
+    for g in ("A", "B"):
+        assert by.loc[g, ["n", "positives", "tpr", "fpr", "auc", "auc_low"]].isna().all()
+    assert not bool(by.loc["C", "suppressed"]) and by.loc["C", "positives"] == 20
+    assert np.isfinite(by.loc["C", "auc"])
 
 
 def test_audit_detects_a_group_the_model_over_predicts():

@@ -12,8 +12,9 @@ evaluation cohort (whose outcomes are known):
 - ``auc``: discrimination within the group.
 
 Intervals are percentile bootstraps resampling people within the group. A group with fewer
-than ``min_group_size`` people is suppressed: every figure, its size included, is blank,
-and ``suppressed`` and ``note`` say why.
+than ``min_group_size`` people, or with fewer than ``min_events`` escalations or fewer than
+``min_events`` non-escalations (a TPR, FPR or AUC on two events is noise), is suppressed:
+every figure, its size included, is blank, and ``suppressed`` and ``note`` say why.
 """
 
 from __future__ import annotations
@@ -29,14 +30,18 @@ from analysis.harm.metrics import top_k
 #: Groups smaller than this are suppressed.
 MIN_GROUP_SIZE = 10
 
+#: Groups with fewer escalations, or fewer non-escalations, than this are suppressed.
+MIN_EVENTS = 10
+
 METRICS = ("share_flagged", "tpr", "fpr", "calibration_in_the_large", "auc")
 
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """Minimum group size, bootstrap resamples, interval level and seed."""
+    """Minimum group size and events, bootstrap resamples, interval level and seed."""
 
     min_group_size: int = MIN_GROUP_SIZE
+    min_events: int = MIN_EVENTS
     n_boot: int = 1000
     level: float = 0.95
     seed: int = 0
@@ -134,16 +139,16 @@ def fairness_table(
     rows = []
     for i, (attr, group, mask) in enumerate(parts):
         n = int(mask.sum())
+        events = int(yv[mask].sum())
         row: dict[str, object] = {"model": model, "attribute": attr, "group": group}
+        why = ""
         if n < settings.min_group_size:
-            row.update(
-                {
-                    "n": np.nan,
-                    "positives": np.nan,
-                    "suppressed": True,
-                    "note": f"fewer than {settings.min_group_size} people: suppressed",
-                }
-            )
+            why = f"fewer than {settings.min_group_size} people: suppressed"
+        elif min(events, n - events) < settings.min_events:
+            which = "escalations" if events < settings.min_events else "non-escalations"
+            why = f"fewer than {settings.min_events} {which}: suppressed"
+        if why:
+            row.update({"n": np.nan, "positives": np.nan, "suppressed": True, "note": why})
             rows.append(row)
             continue
         ys, ps, fs = yv[mask], pv[mask], fv[mask]
