@@ -21,6 +21,11 @@ for divergences and E-BFMI, and :class:`~analysis.inference.ConvergenceError` is
 when any fails: an unconverged posterior is never used silently. Test mode
 (:meth:`~analysis.inference.SamplerSettings.for_test_mode`, small draws) must be asked for
 explicitly and switches the checks off, and every output of such a run is stamped.
+
+When every training person falls in one unit (no home LSOA, say) a unit effect cannot be
+told from the intercept: the model is then fitted without it (``sigma_unit`` and
+``z_unit`` are left out of the model and of the checks, every unit effect is 0) and the
+fit's ``guards`` and ``notes`` say so.
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ def build_model(
     *,
     features: Sequence[str],
     units: Sequence[str],
+    unit_effect: bool = True,
 ) -> object:
     """Return the PyMC model of the module docstring.
 
@@ -104,6 +110,8 @@ def build_model(
         Each person's position in ``units``.
     features, units : sequence of str
         Coordinates of ``theta``/``beta`` and of the unit effects.
+    unit_effect : bool
+        Include the unit effects (False: ``logit P = alpha + X beta``).
 
     Returns
     -------
@@ -116,10 +124,12 @@ def build_model(
         alpha = pm.Normal("intercept", 0.0, 5.0)
         theta = pm.Normal("theta", 0.0, 1.0, dims="feature")
         pm.Deterministic("beta", pm.math.dot(r_inv, theta), dims="feature")
-        sigma = pm.HalfNormal("sigma_unit", 0.5)
-        z = pm.Normal("z_unit", 0.0, 1.0, dims="unit")
-        effect = pm.Deterministic("unit_effect", sigma * z, dims="unit")
-        eta = alpha + pm.math.dot(q, theta) + effect[unit_index]
+        eta = alpha + pm.math.dot(q, theta)
+        if unit_effect:
+            sigma = pm.HalfNormal("sigma_unit", 0.5)
+            z = pm.Normal("z_unit", 0.0, 1.0, dims="unit")
+            effect = pm.Deterministic("unit_effect", sigma * z, dims="unit")
+            eta = eta + effect[unit_index]
         outcome = pm.Data("outcome", np.asarray(y, dtype=int))
         pm.Bernoulli("y", logit_p=eta, observed=outcome)
     return model
@@ -204,6 +214,9 @@ class BayesianLogisticModel:
         self.summary: pd.DataFrame | None = None
         self.failures: list[str] = []
         self.sampler_name = ""
+        self.unit_effect = True
+        self.notes: list[str] = []
+        self.guards: list[dict[str, object]] = []
 
     def fit(
         self, features: pd.DataFrame, y: np.ndarray, units: np.ndarray
@@ -223,14 +236,32 @@ class BayesianLogisticModel:
         unit_values = pd.Series(units, dtype="string").fillna(UNKNOWN_UNIT).to_numpy(dtype=str)
         self.units = sorted(set(unit_values))
         idx = np.searchsorted(self.units, unit_values)
-        model = build_model(q, r_inv, y, idx, features=self.design.columns, units=self.units)
+        self.unit_effect = len(self.units) > 1
+        self.notes, self.guards = [], []
+        if not self.unit_effect:
+            message = (
+                f"every training person is in one unit ({self.units[0]}): the hierarchical "
+                "model is fitted without a unit effect (a plain Bayesian logistic regression)"
+            )
+            self.notes.append(message)
+            self.guards.append({"guard": "one_unit", "message": message, "unit": self.units[0]})
+        parameters = [
+            p for p in PARAMETERS if self.unit_effect or p not in ("sigma_unit", "z_unit")
+        ]
+        model = build_model(
+            q,
+            r_inv,
+            y,
+            idx,
+            features=self.design.columns,
+            units=self.units,
+            unit_effect=self.unit_effect,
+        )
         self.sampler_name = self.sampler.sampler
         self.idata, _, seconds = sample(model, self.sampler, seed=self.seed)
-        self.convergence = diagnose(self.idata, self.sampler, parameters=PARAMETERS)
+        self.convergence = diagnose(self.idata, self.sampler, parameters=tuple(parameters))
         self.convergence.seconds = seconds
-        self.summary = az.summary(
-            self.idata, var_names=list(PARAMETERS), hdi_prob=0.95, round_to="none"
-        )
+        self.summary = az.summary(self.idata, var_names=parameters, hdi_prob=0.95, round_to="none")
         self.diagnostics = diagnostics_record(self.convergence, self.sampler)
         self.failures = require_convergence(
             self.convergence, self.sampler, what="The Bayesian harm model"
@@ -245,6 +276,9 @@ class BayesianLogisticModel:
         take = np.unique(np.linspace(0, n - 1, min(n, self.max_prediction_draws)).astype(int))
         alpha = post["intercept"].to_numpy()[take]
         beta = post["beta"].transpose("sample", "feature").to_numpy()[take]
+        if not self.unit_effect:
+            zeros = np.zeros(len(take))
+            return alpha, beta, zeros, np.zeros((len(take), len(self.units)))
         sigma = post["sigma_unit"].to_numpy()[take]
         effect = post["unit_effect"].transpose("sample", "unit").to_numpy()[take]
         return alpha, beta, sigma, effect

@@ -255,3 +255,31 @@ def index_families_without_weight(index: HarmIndex, codes: pd.DataFrame | None =
     w = index.code_weights(codes)
     weighted = codes.loc[w.notna(), "family"].unique()
     return sorted(set(codes["family"]) - set(weighted))
+
+
+def zero_harm_charges(
+    index: HarmIndex, charges: pd.DataFrame, codes: pd.DataFrame | None = None
+) -> pd.Series:
+    """Count charges that weigh 0 days under an index (no weight, or a weight of 0), by family.
+
+    Parameters
+    ----------
+    index : HarmIndex
+        The weights (the counting rule plays no part).
+    charges : pandas.DataFrame
+        Needs ``offence_code`` and ``family``.
+    codes : pandas.DataFrame, optional
+        Offence code table; default the packaged table.
+
+    Returns
+    -------
+    pandas.Series
+        Index: offence family; values: charges at zero harm, largest first (empty if none).
+    """
+    zero = index.weigh(charges, codes) == 0
+    if not zero.any():
+        return pd.Series(dtype="int64", name="zero_harm_charges")
+    fam = charges.loc[zero, "family"].astype("string").fillna("unknown").astype(str)
+    counts = fam.value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    return counts.rename("zero_harm_charges")

@@ -257,6 +257,7 @@ def write_run(
         "logistic_fit": logistic.notes,
         "data": load_summary or {},
         "notes": run.notes,
+        "guards": run.guards,
         "timings_seconds": run.timings,
         **(extra or {}),
     }

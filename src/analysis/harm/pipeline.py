@@ -24,7 +24,7 @@ from analysis.harm.bayes import HARM_SAMPLER, UNKNOWN_UNIT, BayesianLogisticMode
 from analysis.harm.boosting import GradientBoostingModel
 from analysis.harm.cohort import Cohort, HighHarmRule, build_cohort
 from analysis.harm.constants import MODEL_NAMES
-from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi
+from analysis.harm.index import CountingRule, HarmMeasure, cambridge_chi, zero_harm_charges
 from analysis.harm.logistic import LogisticModel, main_factors
 from analysis.harm.metrics import decision_curve, evaluate, reliability_table, top_k
 from analysis.harm.model_base import EscalationModel
@@ -34,6 +34,12 @@ from analysis.harm.truth import compare_with_truth, truth_at
 from analysis.inference import SamplerSettings
 
 log = logging.getLogger(__name__)
+
+#: A larger share of charges weighed at zero harm is a headline warning.
+MAX_ZERO_HARM_SHARE = 0.2
+
+#: Note of a counting-sensitivity row without events (no metrics are computed).
+NO_EVENTS = "no events: not scored"
 
 __all__ = ["MODEL_NAMES", "HarmConfig", "HarmRun", "data_end_of", "outcome_coverage", "run_harm"]
 
@@ -152,6 +158,9 @@ class HarmRun:
     truth: dict[str, dict[str, object]] = field(default_factory=dict)
     truth_tables: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    #: Guards triggered (machine readable, written to ``run.json``): each a dict with
+    #: ``guard`` (name), ``message`` and details.
+    guards: list[dict[str, object]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     #: Why the run was scored anyway (``HarmConfig.score_anyway`` with outcome windows
     #: running past the data's end); empty when its outcomes are complete.
@@ -243,9 +252,50 @@ def _cohorts(
     return out
 
 
+def zero_harm_guard(
+    charges: pd.DataFrame, measure: HarmMeasure, codes: pd.DataFrame
+) -> dict[str, object] | None:
+    """Return the zero-harm guard when over :data:`MAX_ZERO_HARM_SHARE` of charges weigh 0.
+
+    Parameters
+    ----------
+    charges : pandas.DataFrame
+        Canonical charges used by the run.
+    measure : HarmMeasure
+        The run's measure (its index's weights, whatever the counting rule).
+    codes : pandas.DataFrame
+        Offence code table.
+
+    Returns
+    -------
+    dict or None
+        ``guard``, ``message``, ``share``, ``charges`` and ``families`` (zero-harm charges
+        by offence family, largest first); None below the threshold.
+    """
+    if not len(charges):
+        return None
+    families = zero_harm_charges(measure.index, charges, codes)
+    share = float(families.sum()) / len(charges)
+    if share <= MAX_ZERO_HARM_SHARE:
+        return None
+    listed = ", ".join(f"{k}: {v}" for k, v in families.items())
+    return {
+        "guard": "zero_harm_share",
+        "message": (
+            f"WARNING: {int(families.sum())} of {len(charges)} charges ({share:.0%}, over "
+            f"{MAX_ZERO_HARM_SHARE:.0%}) weigh 0 days under {measure.index.label}, so their "
+            f"harm is not counted; by offence family: {listed}"
+        ),
+        "share": share,
+        "charges": int(families.sum()),
+        "families": {str(k): int(v) for k, v in families.items()},
+    }
+
+
 def _counting_rows(
     charges: pd.DataFrame, config: HarmConfig, codes: pd.DataFrame, data_end: pd.Timestamp | None
 ) -> pd.DataFrame:
+    """Refit the logistic model under each counting rule (rows without events not scored)."""
     rows = []
     for rule in CountingRule:
         measure = HarmMeasure(config.measure.index, rule)
@@ -262,6 +312,10 @@ def _counting_rows(
             "evaluation_cohort": len(ev),
             "evaluation_positives": int(ev.target.sum()),
         }
+        if row["train_positives"] == 0 or row["evaluation_positives"] == 0:
+            row["note"] = NO_EVENTS
+            rows.append(row)
+            continue
         try:
             model = LogisticModel().fit(tr.features, tr.target.to_numpy(), None)
             p = model.predict(ev.features)
@@ -324,6 +378,7 @@ def run_harm(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     notes: list[str] = []
+    guards: list[dict[str, object]] = []
     codes = load_offence_codes() if codes is None else codes
     D = config.reference_date
     date = charges["charge_date"].to_numpy(dtype="datetime64[ns]")
@@ -357,6 +412,10 @@ def run_harm(
             + " (counted as 0 days): "
             + ", ".join(f"{k}: {v}" for k, v in unweighted.items())
         )
+    zero = zero_harm_guard(charges, measure, codes)
+    if zero is not None:
+        guards.append(zero)
+        notes.insert(0, str(zero["message"]))
 
     cohorts = _cohorts(charges, config, measure, codes, cohort_end)
     train, ev, sc = cohorts["train"], cohorts["evaluate"], cohorts["score"]
@@ -380,6 +439,9 @@ def run_harm(
         evaluation[name] = model.predict(ev.features, units["evaluate"])
         scores[name] = model.predict(sc.features, units["score"])
         timings[f"fit_{name}"] = time.perf_counter() - t
+        for g in getattr(model, "guards", []):
+            guards.append({"model": name, **g})
+            notes.append(f"{name}: {g['message']}")
         if name == "bayes_hierarchical" and model.failures:
             notes.append(
                 "Bayesian diagnostics failed (not enforced in test mode): "
@@ -422,6 +484,16 @@ def run_harm(
         else pd.DataFrame()
     )
     timings["sensitivity"] = time.perf_counter() - t
+    if len(counting):
+        empty = counting.loc[counting["note"] == NO_EVENTS, "counting"].tolist()
+        if empty:
+            message = (
+                "counting-rule sensitivity: no events when counting "
+                + ", ".join(empty)
+                + " (not scored)"
+            )
+            guards.append({"guard": "sensitivity_no_events", "message": message, "rows": empty})
+            notes.append(message)
 
     truth_summary: dict[str, dict[str, object]] = {}
     truth_tables = []
@@ -459,6 +531,7 @@ def run_harm(
         truth=truth_summary,
         truth_tables=pd.concat(truth_tables, ignore_index=True) if truth_tables else pd.DataFrame(),
         notes=notes,
+        guards=guards,
         timings=timings,
         scored_anyway=scored_anyway,
     )

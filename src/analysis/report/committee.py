@@ -453,3 +453,30 @@ def models_in_use(plan: MonthlyPlan) -> Markdown:
             f"{g.evidence['reason']} ({where})."
         )
     return Markdown("\n".join(lines))
+
+
+def guards_view(artefacts: str | Path) -> Markdown:
+    """The harm run's guards (``harm/run.json``'s ``guards``) as Markdown.
+
+    Parameters
+    ----------
+    artefacts : str or Path
+        The month's artefacts folder (holding ``harm/run.json``).
+
+    Returns
+    -------
+    IPython.display.Markdown
+        "No guard was triggered." or one bullet per guard: its name (and model) in bold,
+        then its message.
+    """
+    path = _harm(artefacts) / "run.json"
+    if not path.exists():
+        return Markdown("No harm run: no guards to show.")
+    guards = json.loads(path.read_text()).get("guards") or []
+    if not guards:
+        return Markdown("No guard was triggered.")
+    lines = []
+    for g in guards:
+        model = f" ({g['model']})" if g.get("model") else ""
+        lines.append(f"- **{g.get('guard', 'guard')}**{model}: {g.get('message', '')}")
+    return Markdown("\n".join(lines))

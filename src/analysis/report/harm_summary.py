@@ -39,6 +39,8 @@ def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = 
     lines += [
         f"# Harm-escalation model: reference date {cfg.reference_date.date()}",
         "",
+        *[f"> **{g['message']}**" for g in run.guards if g.get("guard") == "zero_harm_share"],
+        *([""] if any(g.get("guard") == "zero_harm_share" for g in run.guards) else []),
         *([f"> **{run.scored_anyway}**", ""] if run.scored_anyway else []),
         f"Harm measure: {cfg.measure.index.label}, counting {cfg.measure.counting.value}. "
         f"High harm: {cfg.rule.describe()}.",
@@ -91,7 +93,8 @@ def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = 
             "",
             f"## Fairness audit ({cfg.rank_model}, top {cfg.capacity} flagged)",
             "",
-            "Groups of fewer than 10 people are suppressed. Intervals are in `fairness.csv`.",
+            "Groups of fewer than 10 people, or with fewer than 10 escalations or 10 "
+            "non-escalations, are suppressed. Intervals are in `fairness.csv`.",
             "",
             md_table(default[fcols]),
         ]
@@ -115,6 +118,11 @@ def committee_summary(run: HarmRun, fairness: pd.DataFrame | None, stamp: str = 
             ]
         )
         lines += ["", "## Synthetic truth (sample data only)", "", md_table(t)]
+    if run.guards:
+        lines += ["", "## Guards triggered", ""]
+        for g in run.guards:
+            model = f" ({g['model']})" if g.get("model") else ""
+            lines.append(f"- **{g['guard']}**{model}")
     if run.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in run.notes]
     lines += [
