@@ -97,7 +97,8 @@ def test_groups_with_fewer_than_ten_events_or_non_events_are_suppressed():
         "fewer than 10 non-escalations: suppressed"
     )
     for g in ("A", "B"):
-        assert by.loc[g, ["n", "positives", "tpr", "fpr", "auc", "auc_low"]].isna().all()
+        assert by.loc[g, ["positives", "tpr", "fpr", "auc", "auc_low"]].isna().all()
+        assert by.loc[g, "n"] == 25  # 25 people: the size is publishable
     assert not bool(by.loc["C", "suppressed"]) and by.loc["C", "positives"] == 20
     assert np.isfinite(by.loc["C", "auc"])
 

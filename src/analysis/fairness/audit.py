@@ -14,7 +14,9 @@ evaluation cohort (whose outcomes are known):
 Intervals are percentile bootstraps resampling people within the group. A group with fewer
 than ``min_group_size`` people, or with fewer than ``min_events`` escalations or fewer than
 ``min_events`` non-escalations (a TPR, FPR or AUC on two events is noise), is suppressed:
-every figure, its size included, is blank, and ``suppressed`` and ``note`` say why.
+every figure is blank (its size too when under ``min_group_size``; a group suppressed for
+its events keeps its size, at least ``min_group_size``), and ``suppressed`` and ``note``
+say why.
 """
 
 from __future__ import annotations
@@ -141,14 +143,14 @@ def fairness_table(
         n = int(mask.sum())
         events = int(yv[mask].sum())
         row: dict[str, object] = {"model": model, "attribute": attr, "group": group}
-        why = ""
+        why, size = "", np.nan
         if n < settings.min_group_size:
             why = f"fewer than {settings.min_group_size} people: suppressed"
         elif min(events, n - events) < settings.min_events:
             which = "escalations" if events < settings.min_events else "non-escalations"
-            why = f"fewer than {settings.min_events} {which}: suppressed"
+            why, size = f"fewer than {settings.min_events} {which}: suppressed", n
         if why:
-            row.update({"n": np.nan, "positives": np.nan, "suppressed": True, "note": why})
+            row.update({"n": size, "positives": np.nan, "suppressed": True, "note": why})
             rows.append(row)
             continue
         ys, ps, fs = yv[mask], pv[mask], fv[mask]
