@@ -15,7 +15,7 @@ from analysis.harm.metrics import roc_auc
 from analysis.harm.output import write_run
 from analysis.harm.pipeline import NO_EVENTS, HarmConfig, run_harm, zero_harm_guard
 from analysis.inference import SamplerSettings
-from analysis.report.committee import guards_view
+from analysis.report.committee import GUARD_TITLES, guards_view
 from analysis.report.harm_summary import committee_summary
 
 CODES = load_offence_codes()
@@ -166,7 +166,8 @@ def test_guards_are_written_to_run_json_and_shown(small_run, tmp_path):
     meta = json.loads((tmp_path / "harm" / "run.json").read_text())
     assert [g["guard"] for g in meta["guards"]] == [g["guard"] for g in run.guards]
     view = guards_view(tmp_path).data
-    assert all(f"- **{g['guard']}**" in view for g in run.guards)
+    assert all(f"- **{GUARD_TITLES[g['guard']]}" in view for g in run.guards)
+    assert all(g["message"] in view for g in run.guards)
     meta["guards"] = []
     (tmp_path / "harm" / "run.json").write_text(json.dumps(meta))
     assert guards_view(tmp_path).data == "No guard was triggered."

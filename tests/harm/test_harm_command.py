@@ -23,6 +23,7 @@ from analysis.data.truth import load_escalation_truth
 from analysis.fairness import AuditSettings
 from analysis.harm.output import SCORED_ANYWAY
 from analysis.harm.pipeline import MODEL_NAMES, HarmConfig, outcome_coverage
+from analysis.report.disclosure import FAIRNESS_COUNTS, SUPPRESSED
 from analysis.report.harm_run import MeasureSettings, harm_measures, run_harm_escalation
 from analysis.testmode import BANNER as TEST_STAMP
 
@@ -113,9 +114,18 @@ def test_tables_and_figures(out):
     fair = pd.read_csv(out / "fairness.csv")
     assert {"suppressed", "note", "tpr", "fpr", "share_flagged", "auc"} <= set(fair.columns)
     assert {"sex", "age_band", "ethnic_group"} <= set(fair["attribute"])
-    shown = fair.loc[~fair["suppressed"]]
-    assert (shown["n"] >= 10).all()
-    assert fair.loc[fair["suppressed"], "n"].isna().all()
+    fair = pd.read_csv(out / "fairness.csv", dtype={c: str for c in FAIRNESS_COUNTS})
+    shown = fair.loc[~fair["suppressed"] & (fair["n"] != SUPPRESSED)]
+    assert (shown["n"].astype(int) >= 10).all()
+    held = fair.loc[fair["suppressed"]]
+    # a suppressed group shows no figure; its size only when it was suppressed for its
+    # events (at least 10 people), never a count under 10
+    assert held[["auc", "tpr", "fpr"]].isna().all().all()
+    assert (held["positives"] == SUPPRESSED).all()
+    by_events = held["note"].str.contains("escalations")
+    sizes = held.loc[by_events & (held["n"] != SUPPRESSED), "n"].astype(int)
+    assert (sizes >= 10).all()
+    assert (held.loc[~by_events, "n"] == SUPPRESSED).all()
     for name in ("reliability.png", "decision_curve.png", "fairness.png", "coefficients.png"):
         assert (out / name).stat().st_size > 10_000
     diag = json.loads((out / "bayes_diagnostics.json").read_text())

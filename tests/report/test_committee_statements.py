@@ -175,6 +175,23 @@ def test_a_zero_count_is_suppressed_too():
     assert np.isnan(out.loc["F", "auc"])
 
 
+def test_a_group_suppressed_for_its_events_keeps_its_size_but_not_its_events():
+    a = audit_frame()
+    # F: 200 people but only 5 escalations, so the audit suppressed every figure but its size
+    f = a["group"] == "F"
+    a.loc[f, ["positives", "suppressed"]] = [5, True]
+    a.loc[f, ["share_flagged", "tpr", "fpr", "auc"]] = np.nan
+    out = protect_fairness(a).set_index("group")
+    assert out.loc["F", "n"] == "200"
+    assert out.loc["F", "positives"] == "<10" and out.loc["F", "flagged"] == "<10"
+    # all - M would give F's escalations back: M's are hidden too (secondary)
+    assert out.loc["M", "positives"] == "<10" and out.loc["all", "positives"] == "60"
+    assert np.isnan(out.loc["M", "auc"])
+    b = audit_frame()
+    b.loc[b["group"] == "F", ["n", "positives", "suppressed"]] = [np.nan, np.nan, True]
+    assert protect_fairness(b).set_index("group").loc["F", "n"] == "<10"
+
+
 def test_harm_tables_hide_small_counts_and_the_rates_that_reveal_them(tmp_path):
     from analysis.report.harm_run import protect_harm_tables
 

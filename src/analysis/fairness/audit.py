@@ -150,7 +150,8 @@ def fairness_table(
             which = "escalations" if events < settings.min_events else "non-escalations"
             why, size = f"fewer than {settings.min_events} {which}: suppressed", n
         if why:
-            row.update({"n": size, "positives": np.nan, "suppressed": True, "note": why})
+            positives = events if np.isfinite(size) else np.nan  # the restricted audit keeps it
+            row.update({"n": size, "positives": positives, "suppressed": True, "note": why})
             rows.append(row)
             continue
         ys, ps, fs = yv[mask], pv[mask], fv[mask]

@@ -455,6 +455,16 @@ def models_in_use(plan: MonthlyPlan) -> Markdown:
     return Markdown("\n".join(lines))
 
 
+#: A plain title for each guard the harm run can trigger (``harm/run.json``'s ``guards``).
+GUARD_TITLES = {
+    "events_per_feature": "Too few events for the features",
+    "separation": "Separation",
+    "one_unit": "A single management unit",
+    "zero_harm_share": "Many charges at zero harm",
+    "sensitivity_no_events": "A counting rule with no events",
+}
+
+
 def guards_view(artefacts: str | Path) -> Markdown:
     """The harm run's guards (``harm/run.json``'s ``guards``) as Markdown.
 
@@ -466,8 +476,8 @@ def guards_view(artefacts: str | Path) -> Markdown:
     Returns
     -------
     IPython.display.Markdown
-        "No guard was triggered." or one bullet per guard: its name (and model) in bold,
-        then its message.
+        "No guard was triggered." or one bullet per guard: its title
+        (:data:`GUARD_TITLES`) and model in bold, then its message.
     """
     path = _harm(artefacts) / "run.json"
     if not path.exists():
@@ -478,5 +488,7 @@ def guards_view(artefacts: str | Path) -> Markdown:
     lines = []
     for g in guards:
         model = f" ({g['model']})" if g.get("model") else ""
-        lines.append(f"- **{g.get('guard', 'guard')}**{model}: {g.get('message', '')}")
+        name = str(g.get("guard", "guard"))
+        title = GUARD_TITLES.get(name, name.replace("_", " ").capitalize())
+        lines.append(f"- **{title}**{model}: {g.get('message', '')}")
     return Markdown("\n".join(lines))

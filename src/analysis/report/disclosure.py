@@ -18,15 +18,24 @@ PSEUDONYM = re.compile(r"\bP[0-9a-f]{16}\b")
 
 
 def suppression_mask(
-    values: np.ndarray, *, total: bool = True, threshold: int = MIN_PEOPLE, zeros: bool = False
+    values: np.ndarray,
+    *,
+    total: bool = True,
+    threshold: int = MIN_PEOPLE,
+    zeros: bool = False,
+    preset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which cells of a table of counts to hide: primary, then secondary suppression.
 
     See :func:`suppress_counts`; ``values`` is the counts as floats (NaN for no value).
+    ``preset`` marks cells hidden for another reason (a group suppressed for its events):
+    they count as hidden when secondary suppression looks for exposed cells.
     """
     values = np.asarray(values, dtype=float)
     shown_floor = -0.5 if zeros else 0.5  # with zeros hidden, 0 counts as small too
     hide = (values > shown_floor) & (values < threshold)
+    if preset is not None:
+        hide |= np.asarray(preset, dtype=bool)
     if total:
         changed = True
         while changed:  # until no row or column has a single hidden cell left exposed
@@ -129,6 +138,14 @@ def protect_fairness(audit: pd.DataFrame, threshold: int = MIN_PEOPLE) -> pd.Dat
     t["true_positives"] = np.round(t["tpr"].astype(float) * t["positives"].astype(float))
     hide = np.zeros((len(t), len(FAIRNESS_COUNTS)), dtype=bool)
     counts = t[list(FAIRNESS_COUNTS)].to_numpy(dtype=float)
+    # the audit suppressed these groups: every count hidden, except the size of a group
+    # suppressed only for its events (at least ``threshold`` people), which stays shown
+    # unless secondary suppression needs it
+    small = t["suppressed"].astype(bool).to_numpy()
+    sized = small & np.isfinite(n.to_numpy()) & (n.to_numpy() >= threshold)
+    preset = np.zeros_like(hide)
+    preset[small] = True
+    preset[sized, list(FAIRNESS_COUNTS).index("n")] = False
     for model in t["model"].unique():
         overall = np.where((t["model"] == model) & (t["attribute"] == "all"))[0]
         for attribute in t.loc[t["model"] == model, "attribute"].unique():
@@ -136,11 +153,14 @@ def protect_fairness(audit: pd.DataFrame, threshold: int = MIN_PEOPLE) -> pd.Dat
                 continue
             rows = np.where((t["model"] == model) & (t["attribute"] == attribute))[0]
             block = np.concatenate([rows, overall])
-            mask = suppression_mask(counts[block], threshold=threshold, zeros=True)
+            mask = suppression_mask(
+                counts[block], threshold=threshold, zeros=True, preset=preset[block]
+            )
             hide[block] |= mask
-        hide[overall] |= suppression_mask(counts[overall], threshold=threshold, zeros=True)
-    small = t["suppressed"].astype(bool).to_numpy()  # the audit hid the whole group
-    hide[small] = True
+        hide[overall] |= suppression_mask(
+            counts[overall], threshold=threshold, zeros=True, preset=preset[overall]
+        )
+    hide |= preset
     out = t.drop(columns=list(FAIRNESS_COUNTS))
     for j, c in enumerate(FAIRNESS_COUNTS):
         shown = [str(int(v)) if np.isfinite(v) else "" for v in counts[:, j]]
