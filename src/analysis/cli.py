@@ -15,6 +15,7 @@ from analysis import __version__
 from analysis.data import FORMATS, DuplicatePolicy, LoadError, LoadOptions, load
 from analysis.data.pseudonymise import key_from_env
 from analysis.data.reading import check_delimiter
+from analysis.data.result import reconciliation_lines
 from analysis.harm.constants import MODEL_NAMES
 from analysis.harm.index import CountingRule
 from analysis.testmode import BANNER
@@ -128,12 +129,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate one file and write accepted rows, rejected rows and a summary."""
     result = load(args.file, args.format, options_from_args(args))
     paths = result.write(args.out)
-    s = result.summary()
-    print(f"{args.file}: read {s['read']} = accepted {s['accepted']} + rejected {s['rejected']}")
-    for reason, n in result.reasons().items():
-        print(f"  {reason}: {n}")
-    for note in result.notes:
-        print(f"  note: {note}")
+    print("\n".join(reconciliation_lines(str(args.file), result.summary())))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
@@ -219,6 +215,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     panel = job.panel
+    print("\n".join(reconciliation_lines(str(args.events), job.data)))
     print(
         f"{job.n_events} events, {len(panel.units)} units, {len(panel.periods)} periods; "
         f"{args.test_periods} origins"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -189,6 +190,25 @@ def test_backtest_cli_outputs(tmp_path):
     # The record names the code and input that made it.
     assert len(run["data_sha256"]) == 64 and "pymc" in run["packages"]
     assert {"analysis_version", "commit", "dirty"} <= set(run["code"])
+
+
+def test_backtest_prints_its_reconciliation_with_the_duplicate_note(tmp_path, capsys):
+    ev = synthetic_events(n_periods=20)
+    ev = ev.assign(time=ev["time"].dt.strftime("%Y-%m-%d %H:%M"))
+    ev = pd.concat([ev, ev.iloc[:7]], ignore_index=True)  # 7 exact duplicates
+    ev.loc[len(ev)] = ["not a date", ev["x"].iloc[0], ev["y"].iloc[0]]
+    src = tmp_path / "ev.csv"
+    ev.to_csv(src, index=False)
+    args = ["backtest", str(src), "--time-col", "time", "--x-col", "x", "--y-col", "y"]
+    args += ["--crs", CRS, "--target-crs", CRS, "--test-periods", "2", "--models", "last"]
+    code = main([*args, "--out", str(tmp_path / "bt"), "--quiet", "--as-of", "2026-11-24"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    n = len(ev)
+    assert f"{src}: read {n} = accepted {n - 8} + rejected 8" in printed
+    assert "  exact_duplicate: 7" in printed
+    assert "--keep-exact-duplicates" in printed  # the note on what duplicates may be
+    assert re.search(r"^  \w+: 1$", printed, flags=re.M)  # the bad date, by its reason
 
 
 def test_backtest_refuses_degree_target(tmp_path, capsys):

@@ -120,3 +120,31 @@ class LoadResult:
         write_csv(self.rejected, paths["rejected"], index=False)
         paths["summary"].write_text(json.dumps(self.summary(), indent=2) + "\n")
         return paths
+
+
+def reconciliation_lines(label: str, summary: dict[str, object]) -> list[str]:
+    """The lines every command prints after reading a file: nothing is lost silently.
+
+    Parameters
+    ----------
+    label : str
+        What was read (the file's path, or its role such as ``charges``).
+    summary : dict
+        :meth:`LoadResult.summary` (at least ``read``, ``accepted``, ``rejected``; with
+        ``reasons`` and ``notes`` when present).
+
+    Returns
+    -------
+    list of str
+        ``"<label>: read R = accepted A + rejected Q"``, then one indented line per
+        quarantine reason with its count, then one per note (the exact-duplicate note
+        among them).
+    """
+    lines = [
+        f"{label}: read {summary['read']} = accepted {summary['accepted']} "
+        f"+ rejected {summary['rejected']}"
+    ]
+    reasons = summary.get("reasons") or {}
+    lines += [f"  {reason}: {n}" for reason, n in dict(reasons).items()]
+    lines += [f"  note: {note}" for note in list(summary.get("notes") or [])]
+    return lines

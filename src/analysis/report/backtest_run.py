@@ -114,13 +114,17 @@ def require_spread(
 
 @dataclass
 class BacktestOutcome:
-    """What the job produced: the panel, the scores, the files and what to tell the user."""
+    """What the job produced: the panel, the scores, the files and what to tell the user.
+
+    ``data`` is the file's reconciliation (:meth:`analysis.data.LoadResult.summary`).
+    """
 
     panel: Panel
     result: BacktestResult
     files: dict[str, Path]
     n_events: int
     notes: list[str] = field(default_factory=list)
+    data: dict[str, object] = field(default_factory=dict)
 
 
 def run_backtest_job(
@@ -211,5 +215,10 @@ def run_backtest_job(
     files = write_backtest(bt, panel, out, run)
     files.update(write_model_records(models, out))
     return BacktestOutcome(
-        panel=panel, result=bt, files=files, n_events=len(events), notes=list(panel.notes)
+        panel=panel,
+        result=bt,
+        files=files,
+        n_events=len(events),
+        notes=list(panel.notes),
+        data=result.summary(),
     )

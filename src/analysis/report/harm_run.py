@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.data.folder import FolderData
+from analysis.data.result import reconciliation_lines
 from analysis.data.serial import csv_safe
 from analysis.fairness import AuditSettings, audit_attributes, audit_models
 from analysis.fairness.plots import fairness_figure
@@ -176,7 +177,9 @@ def run_harm_escalation(
     # published: no count under 10 derivable; the full audit is restricted
     fairness = protect_fairness(audited)
     summary = data.charges.summary()
-    reconciliation = {k: summary[k] for k in ("read", "accepted", "rejected", "reasons", "sha256")}
+    reconciliation = {
+        k: summary[k] for k in ("read", "accepted", "rejected", "reasons", "notes", "sha256")
+    }
     stamp = run_stamp(run)
     out.mkdir(parents=True, exist_ok=True)
     written = {
@@ -267,7 +270,7 @@ def describe(outcome: HarmOutcome) -> list[str]:
     r = outcome.reconciliation
     stamp = run_stamp(outcome.run)
     lines = [stamp] if stamp else []
-    lines.append(f"charges: read {r['read']} = accepted {r['accepted']} + rejected {r['rejected']}")
+    lines += reconciliation_lines("charges", r)
     for label, c in outcome.run.cohorts.items():
         pos = "" if c.target is None else f", {int(c.target.sum())} became high harm"
         lines.append(
