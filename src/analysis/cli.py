@@ -204,6 +204,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         cutoff=args.cutoff,
         seed=args.seed,
         area=args.area,
+        accept_month_dates=args.accept_month_dates,
     )
     record = {"args": {k: str(v) for k, v in vars(args).items() if k != "func"}}
     job = run_backtest_job(
@@ -587,6 +588,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default {','.join(DEFAULT_MODELS)})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the randomised PIT")
+    p.add_argument(
+        "--accept-month-dates",
+        action="store_true",
+        help="when every date is the 1st of a month (police.uk and other month-only "
+        "extracts), score on 4-week periods anyway instead of refusing (recorded in run.json)",
+    )
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_source_options(p)

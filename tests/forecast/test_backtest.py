@@ -211,6 +211,33 @@ def test_backtest_prints_its_reconciliation_with_the_duplicate_note(tmp_path, ca
     assert re.search(r"^  \w+: 1$", printed, flags=re.M)  # the bad date, by its reason
 
 
+def test_month_only_dates_are_refused_unless_accepted(tmp_path, capsys):
+    ev = synthetic_events(n_periods=20)
+    ev = ev.assign(time=ev["time"].dt.strftime("%Y-%m-01"))  # police.uk-style months
+    src = tmp_path / "ev.csv"
+    ev.to_csv(src, index=False)
+    args = ["backtest", str(src), "--time-col", "time", "--x-col", "x", "--y-col", "y"]
+    args += ["--crs", CRS, "--target-crs", CRS, "--test-periods", "2", "--models", "last"]
+    args += ["--quiet", "--as-of", "2026-11-24", "--keep-exact-duplicates"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "1st of a month" in err and "--accept-month-dates" in err
+    assert not (tmp_path / "a" / "run.json").exists()
+    assert main([*args, "--out", str(tmp_path / "b"), "--accept-month-dates"]) == 0
+    assert "note: month-only dates" in capsys.readouterr().out
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["month_only_dates"] is True
+
+
+def test_day_dates_and_a_single_month_are_not_month_only():
+    from analysis.report.backtest_run import month_only
+
+    days = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-02-03"]))
+    assert not month_only(days)
+    assert not month_only(pd.Series(pd.to_datetime(["2024-03-01", "2024-03-01"])))
+    assert not month_only(pd.Series(pd.to_datetime(["2024-01-01 10:00", "2024-02-01 00:00"])))
+    assert month_only(pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01", None])))
+
+
 def test_backtest_refuses_degree_target(tmp_path, capsys):
     ev = synthetic_events(n_periods=6)
     src = tmp_path / "ev.csv"

@@ -66,6 +66,7 @@ class BacktestSettings:
     cutoff: date | None = None
     seed: int = 0
     area: Path | None = None
+    accept_month_dates: bool = False
 
     def __post_init__(self) -> None:
         if self.test_periods < 1:
@@ -73,6 +74,52 @@ class BacktestSettings:
                 f"--test-periods is the number of origins and must be at least 1, "
                 f"got {self.test_periods}"
             )
+
+
+#: Fewest distinct months before dates all on the 1st are taken for month-only dates.
+MONTH_ONLY_MIN_MONTHS = 2
+
+
+def month_only(times: pd.Series) -> bool:
+    """Whether event times carry only a month: every one at midnight on the 1st.
+
+    police.uk files and many extracts give the month of an offence, not its day; binned
+    into 4-week periods they leave about one period in 13 empty and others holding two
+    months. Detected when every time is midnight on the first of a month across at least
+    :data:`MONTH_ONLY_MIN_MONTHS` distinct months (one month alone says nothing).
+    """
+    t = pd.to_datetime(times.dropna())
+    if t.empty:
+        return False
+    on_first = bool(((t.dt.day == 1) & (t == t.dt.normalize())).all())
+    return on_first and t.dt.to_period("M").nunique() >= MONTH_ONLY_MIN_MONTHS
+
+
+def require_day_dates(times: pd.Series, accept: bool) -> str | None:
+    """Refuse month-only dates on 4-week periods, unless accepted; return the note to print.
+
+    Raises
+    ------
+    ValueError
+        When every date is the 1st of a month (:func:`month_only`) and ``accept`` is False:
+        the message names the flag that runs anyway.
+    """
+    if not month_only(times):
+        return None
+    months = pd.to_datetime(times.dropna()).dt.to_period("M").nunique()
+    if not accept:
+        raise ValueError(
+            f"every event date is the 1st of a month ({months} months): the data give "
+            "months, not days, and 4-week periods would leave about one period in 13 "
+            "empty and others holding two months. Calendar-month periods are not "
+            "available yet; rerun with --accept-month-dates to score on 4-week periods "
+            "knowingly (the run records it)"
+        )
+    return (
+        f"month-only dates ({months} months, every date the 1st) binned into "
+        f"4-week periods as --accept-month-dates asked: about one period in 13 is empty "
+        "and others hold two months, which inflates every model's error"
+    )
 
 
 def require_spread(
@@ -182,6 +229,7 @@ def run_backtest_job(
         events, data_start = acc, None
     calendar = PeriodCalendar(anchor=settings.anchor, days=settings.period_days)
     timed = events[["time", "x", "y"]].dropna()
+    month_note = require_day_dates(timed["time"], settings.accept_month_dates)
     if len(timed):  # no events at all: build_panel says so
         day = timed["time"].dt.normalize()
         first_day = data_start or day.min().date()
@@ -207,6 +255,7 @@ def run_backtest_job(
         "command": "analysis backtest",
         **(record or {}),
         "data": result.summary(),
+        "month_only_dates": month_note is not None,
         "data_sha256": file_sha256(path),
         "crs": crs,
         "code": code,
@@ -219,6 +268,6 @@ def run_backtest_job(
         result=bt,
         files=files,
         n_events=len(events),
-        notes=list(panel.notes),
+        notes=[*([month_note] if month_note else []), *panel.notes],
         data=result.summary(),
     )
